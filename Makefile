@@ -1,0 +1,61 @@
+# LearnApp developer commands. `make run` and `make test` install everything they need.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app learnapp
+DEV := LEARNAPP_ENV=development
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install browser run test unit e2e test-pg lint fmt check clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's Chromium for the browser tests (never a browser download). Needs root or sudo;
+# without it the browser tests are skipped with a message saying so.
+browser:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "chromium not installed: browser tests will be skipped (apt-get install chromium)"; fi
+
+run: install
+	$(DEV) $(FLASK) db upgrade
+	@echo "Admin accounts:"; $(DEV) $(FLASK) users list --role admin
+	@echo "LearnApp: http://127.0.0.1:5000  (log in with an account created by 'flask users create')"
+	$(DEV) $(FLASK) run --host 127.0.0.1 --port 5000 --no-debugger --reload
+
+# The whole suite on SQLite, browser tests included.
+test: install browser
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest -m "not e2e"
+
+e2e: install browser
+	$(BIN)/pytest -m e2e
+
+# The suite (without browser tests) on PostgreSQL.
+test-pg: install
+	LEARNAPP_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: lint test test-pg
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

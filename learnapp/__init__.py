@@ -1,0 +1,84 @@
+"""LearnApp: courses as code, with quizzes, progress and certificates."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from learnapp.config import load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application. Wiring only: no database writes, migrations or course loading."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("LEARNAPP_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    load_config(app, config)
+    _configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    if hops := int(app.config["PROXY_HOPS"]):
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from learnapp.database import configure_engine
+    from learnapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to open this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from learnapp.errors import register_error_handlers
+    from learnapp.security import register_security
+
+    register_security(app)
+    register_error_handlers(app)
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def register_blueprints(app: Flask) -> None:
+    # Importing the blueprints also registers every model with SQLAlchemy (and so Alembic).
+    from learnapp.admin.routes import bp as admin_bp
+    from learnapp.audit import models as _audit_models  # noqa: F401
+    from learnapp.auth import access as _access  # noqa: F401  (user loader)
+    from learnapp.auth.routes import bp as auth_bp
+    from learnapp.main.routes import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from learnapp.cli import users_cli
+
+    app.cli.add_command(users_cli)

@@ -1,0 +1,1 @@
+"""Site administration: users, roles and password reset links."""

@@ -1,0 +1,202 @@
+"""Account rules. Services flush and raise; routes and CLI commands commit."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from learnapp.audit import services as audit
+from learnapp.auth.models import PasswordResetToken, Role, User
+from learnapp.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from learnapp.database import utcnow
+from learnapp.errors import Conflict, LearnAppError
+from learnapp.extensions import db
+
+log = logging.getLogger("learnapp.auth")
+
+
+class PasswordRejected(LearnAppError):
+    """The password does not meet the policy."""
+
+
+class EmailTaken(Conflict):
+    """Another account uses this e-mail address."""
+
+
+def _profile() -> str:
+    return str(current_app.config["PASSWORD_HASHING"])
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against when the account does not exist, so timing reveals nothing."""
+    cache = current_app.extensions.setdefault("learnapp_dummy_hash", {})
+    profile = _profile()
+    if profile not in cache:
+        cache[profile] = hash_password(secrets.token_hex(16), profile)
+    return str(cache[profile])
+
+
+def create_user(
+    email: str,
+    password: str,
+    display_name: str,
+    role: Role | str = Role.STUDENT,
+    *,
+    actor: User | None = None,
+) -> User:
+    """Create an account.
+
+    :raises PasswordRejected: the password breaks the policy.
+    :raises EmailTaken: the e-mail address is in use (also under a concurrent registration).
+    """
+    email = normalize_email(email)
+    if problem := password_problem(password, email=email, name=display_name):
+        raise PasswordRejected(problem)
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password, _profile()),
+        role=Role(role).value,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as exc:
+        raise EmailTaken("An account with this e-mail address already exists.") from exc
+    audit.record("user.created", actor=actor, target=user, role=user.role)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or ``None`` (same cost either way)."""
+    user = find_user_by_email(email)
+    if user is None:
+        verify_password(_dummy_hash(), password, _profile())
+        log.info("login failed: unknown account")
+        return None
+    if not verify_password(user.password_hash, password, _profile()):
+        log.info("login failed user_id=%s", user.id)
+        return None
+    if not user.is_active:
+        log.info("login refused: deactivated user_id=%s", user.id)
+        return None
+    if needs_rehash(user.password_hash, _profile()):
+        user.password_hash = hash_password(password, _profile())
+    user.last_login_at = utcnow()
+    log.info("login user_id=%s", user.id)
+    return user
+
+
+def end_other_sessions(user: User) -> None:
+    """Invalidate every session and remember cookie issued to ``user`` so far."""
+    user.session_generation += 1
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """:raises PasswordRejected: wrong current password or policy failure."""
+    if not verify_password(user.password_hash, current_password, _profile()):
+        raise PasswordRejected("The current password is not correct.")
+    set_password(user, new_password)
+
+
+def set_password(user: User, new_password: str) -> None:
+    if problem := password_problem(new_password, email=user.email, name=user.display_name):
+        raise PasswordRejected(problem)
+    user.password_hash = hash_password(new_password, _profile())
+    user.password_changed_at = utcnow()
+    end_other_sessions(user)
+    audit.record("user.password_changed", actor=user, target=user)
+
+
+def update_profile(user: User, display_name: str) -> None:
+    old = user.display_name
+    user.display_name = display_name.strip()
+    if old != user.display_name:
+        audit.record("user.profile_updated", actor=user, target=user, old=old, new=user.display_name)
+
+
+def set_role(user: User, role: Role | str, *, actor: User | None = None) -> None:
+    role = Role(role)
+    if user.role == role:
+        return
+    audit.record("user.role_changed", actor=actor, target=user, old=user.role, new=role.value)
+    user.role = role.value
+    end_other_sessions(user)
+
+
+def set_active(user: User, active: bool, *, actor: User | None = None) -> None:
+    if user.is_active == active:
+        return
+    user.is_active = active
+    end_other_sessions(user)
+    audit.record("user.activated" if active else "user.deactivated", actor=actor, target=user)
+
+
+def count_admins() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active)
+    ) or 0
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_reset_token(user: User, *, actor: User | None = None) -> str:
+    """Create a one-time reset token for ``user`` and return it (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    hours = int(current_app.config["PASSWORD_RESET_HOURS"])
+    db.session.add(
+        PasswordResetToken(
+            user=user, token_hash=_hash_token(token), expires_at=utcnow() + timedelta(hours=hours)
+        )
+    )
+    audit.record("user.reset_link_issued", actor=actor, target=user)
+    return token
+
+
+def find_reset_token(token: str) -> PasswordResetToken | None:
+    """Return the token row if it is unused, unexpired and its user active."""
+    row = db.session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == _hash_token(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    if not row.user.is_active:
+        return None
+    return row
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Use ``token`` once to set a new password.
+
+    :raises LearnAppError: the token is unknown, used or expired.
+    :raises PasswordRejected: the new password breaks the policy.
+    """
+    row = find_reset_token(token)
+    if row is None:
+        raise LearnAppError("This reset link is invalid or has expired. Ask an admin for a new one.")
+    set_password(row.user, new_password)
+    # Claim the token atomically: a concurrent second use updates no row.
+    claimed = db.session.execute(
+        PasswordResetToken.__table__.update()
+        .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        raise LearnAppError("This reset link has already been used.")
+    return row.user

@@ -1,0 +1,97 @@
+"""``flask users …`` commands. They call services and commit once."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app, url_for
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from learnapp.auth import services
+from learnapp.auth.models import Role, User
+from learnapp.errors import LearnAppError
+from learnapp.extensions import db
+
+users_cli = AppGroup("users", help="Create and manage user accounts.")
+
+ROLE_CHOICE = click.Choice([role.value for role in Role])
+
+
+def _user_or_exit(email: str) -> User:
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account with e-mail {email}.")
+    return user
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="Login e-mail address.")
+@click.option("--name", "display_name", help="Full name (default: the part before @).")
+@click.option("--role", type=ROLE_CHOICE, default=Role.STUDENT.value, show_default=True)
+@click.password_option(
+    "--password", help="Password (prompted for when not given).", confirmation_prompt=True
+)
+def create(email: str, display_name: str | None, role: str, password: str) -> None:
+    """Create an account."""
+    try:
+        user = services.create_user(email, password, display_name or email.split("@")[0], role)
+    except LearnAppError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@users_cli.command("set-role")
+@click.option("--email", required=True)
+@click.option("--role", type=ROLE_CHOICE, required=True)
+def set_role(email: str, role: str) -> None:
+    """Change an account's role (ends its sessions)."""
+    user = _user_or_exit(email)
+    services.set_role(user, role)
+    db.session.commit()
+    click.echo(f"{user.email} is now {user.role}.")
+
+
+@users_cli.command("deactivate")
+@click.option("--email", required=True)
+@click.option("--activate", is_flag=True, help="Re-activate the account instead.")
+def deactivate(email: str, activate: bool) -> None:
+    """Deactivate an account (it can no longer log in; its sessions end)."""
+    user = _user_or_exit(email)
+    services.set_active(user, activate)
+    db.session.commit()
+    click.echo(f"{user.email} is now {'active' if user.is_active else 'deactivated'}.")
+
+
+@users_cli.command("list")
+@click.option("--role", type=ROLE_CHOICE, help="Only accounts with this role.")
+def list_users(role: str | None) -> None:
+    """List accounts."""
+    stmt = select(User).order_by(User.id)
+    if role:
+        stmt = stmt.where(User.role == role)
+    users = db.session.scalars(stmt).all()
+    if not users:
+        click.echo(
+            f"No {role or 'user'} accounts yet. Create an admin with:\n"
+            "  LEARNAPP_ENV=development .venv/bin/flask --app learnapp users create"
+            " --email you@example.com --role admin"
+        )
+        return
+    for user in users:
+        state = "active" if user.is_active else "deactivated"
+        click.echo(f"{user.id:>5}  {user.email:<40} {user.role:<10} {state:<11} {user.display_name}")
+
+
+@users_cli.command("reset-link")
+@click.option("--email", required=True)
+def reset_link(email: str) -> None:
+    """Print a one-time password reset link (there is no e-mail sending)."""
+    user = _user_or_exit(email)
+    token = services.issue_reset_token(user)
+    db.session.commit()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    with current_app.test_request_context():
+        path = url_for("auth.reset_password", token=token)
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    click.echo(f"Reset link for {user.email} (valid {hours} h, usable once):\n{base}{path}")

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, render_template
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from learnapp.extensions import csrf, db
+
+bp = Blueprint("main", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return render_template("main/index.html")
+
+
+@bp.get("/healthz")
+@csrf.exempt
+def healthz() -> ResponseReturnValue:
+    """200 when the database answers, 503 otherwise (for load balancers and monitors)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.error("health check failed: %s", type(exc).__name__)
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503, {"Retry-After": "10"}
+    return jsonify(status="ok", database="ok")

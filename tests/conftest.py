@@ -1,0 +1,200 @@
+"""Shared fixtures: one migrated database per run, a fresh app and empty tables per test.
+
+Set ``LEARNAPP_TEST_DATABASE_URL`` to run everything on PostgreSQL instead of SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from learnapp import create_app
+from learnapp.auth import services as auth_services
+from learnapp.auth.models import Role, User
+from learnapp.extensions import db as _db
+
+TESTS = Path(__file__).resolve().parent
+DATA = TESTS / "data"
+PASSWORD = "a long test passphrase"
+
+
+def _test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("LEARNAPP_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head once per run (the migrations themselves are under test)."""
+    url = _test_database_url(tmp_path_factory)
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app(base_config(url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        _db.engine.dispose()
+    return url
+
+
+def base_config(url: str, instance_path: Path, **overrides: Any) -> dict[str, Any]:
+    return {
+        "ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(instance_path),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "COURSES_DIR": str(DATA / "courses"),
+        "PASSWORD_HASHING": "fast",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BASE_URL": "http://learnapp.test",
+        "SERVER_NAME": None,
+        **overrides,
+    }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "app_config(**values): extra configuration for the app fixture"
+    )
+
+
+def _empty_tables() -> None:
+    """Remove every row, keeping the schema (faster than rebuilding it per test)."""
+    tables = [table.name for table in _db.metadata.sorted_tables]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata
+    for hook in _db.metadata.info.get("extra_cleanup", []):
+        hook(_db.engine)
+
+
+@pytest.fixture
+def app(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[Flask]:
+    marker = request.node.get_closest_marker("app_config")
+    overrides = marker.kwargs if marker else {}
+    app = create_app(base_config(database_url, tmp_path / "instance", **overrides))
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _empty_tables()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Any:
+    return _db
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create (and commit) a user; every field has a default."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        email: str | None = None,
+        role: Role | str = Role.STUDENT,
+        password: str = PASSWORD,
+        display_name: str | None = None,
+        is_active: bool = True,
+    ) -> User:
+        n = next(counter)
+        user = auth_services.create_user(
+            email or f"user{n}@example.com", password, display_name or f"Test User {n}", role
+        )
+        user.is_active = is_active
+        _db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def student(make_user: Callable[..., User]) -> User:
+    return make_user(email="student@example.com", display_name="Sam Student")
+
+
+@pytest.fixture
+def instructor(make_user: Callable[..., User]) -> User:
+    return make_user(email="instructor@example.com", role=Role.INSTRUCTOR, display_name="Ivy Instructor")
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., User]) -> User:
+    return make_user(email="admin@example.com", role=Role.ADMIN, display_name="Ada Admin")
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1) or match.group(2)
+
+
+class AuthActions:
+    """Log in and out through the real forms (flaskr's AuthActions)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def _token(self, path: str) -> dict[str, str]:
+        page = self.client.get(path)
+        match = CSRF_INPUT.search(page.get_data(as_text=True))
+        return {"csrf_token": (match.group(1) or match.group(2))} if match else {}
+
+    def login(self, user_or_email: User | str, password: str = PASSWORD, **extra: Any) -> Any:
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        data = {"email": email, "password": password, **self._token("/login"), **extra}
+        return self.client.post("/login", data=data)
+
+    def logout(self) -> Any:
+        return self.client.post("/logout", data=self._token("/account"))
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """``login(user)`` logs ``client`` in as ``user`` and returns it."""
+
+    def do_login(user: User) -> FlaskClient:
+        response = AuthActions(client).login(user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do_login

@@ -80,7 +80,9 @@ def list_users(role: str | None) -> None:
         return
     for user in users:
         state = "active" if user.is_active else "deactivated"
-        click.echo(f"{user.id:>5}  {user.email:<40} {user.role:<10} {state:<11} {user.display_name}")
+        click.echo(
+            f"{user.id:>5}  {user.email:<40} {user.role:<10} {state:<11} {user.display_name}"
+        )
 
 
 @users_cli.command("reset-link")

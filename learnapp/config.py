@@ -26,7 +26,6 @@ class Config:
     ENV = "production"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     #: Absolute base URL used in links that leave the site (certificates, reset links).
     BASE_URL = "http://127.0.0.1:5000"
     #: Number of trusted proxies in front of the app (ProxyFix); 0 means none.
@@ -48,12 +47,11 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False
     #: argon2id cost; tests use "fast".
-    PASSWORD_HASHING = "strong"
+    PASSWORD_HASHING = "strong"  # noqa: S105 - a cost profile name, not a password
     PASSWORD_RESET_HOURS = 24
     # Flask-Limiter: memory in development, Redis via LEARNAPP_RATELIMIT_STORAGE_URI.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_KEY_PREFIX = "learnapp"
     LOGIN_LIMITS_PER_ACCOUNT = "10/minute;100/hour"
     LOGIN_LIMITS_PER_ADDRESS = "30/minute"
     REGISTER_LIMITS_PER_ADDRESS = "10/hour"

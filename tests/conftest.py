@@ -5,6 +5,7 @@ Set ``LEARNAPP_TEST_DATABASE_URL`` to run everything on PostgreSQL instead of SQ
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
@@ -87,18 +88,44 @@ def _empty_tables() -> None:
         hook(_db.engine)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in fresh contexts, as in production.
+
+    Without this, requests reuse the fixture's app context, so ``g`` (and Flask-Login's cached
+    user) and the database session would leak from one request, or one client, to the next.
+    The test's own session is committed first, so the request sees what the test set up and no
+    lock is held while it runs.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            _db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
-def app(
-    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
-) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Flask]:
     marker = request.node.get_closest_marker("app_config")
     overrides = marker.kwargs if marker else {}
     app = create_app(base_config(database_url, tmp_path / "instance", **overrides))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         _db.session.remove()
         _empty_tables()
         _db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Callable[..., Flask]:
+    """Build an extra app (e.g. with a broken database URL); no table clean-up."""
+
+    def make(**overrides: Any) -> Flask:
+        app = create_app(base_config(database_url, tmp_path / "extra-instance", **overrides))
+        app.test_client_class = IsolatedClient
+        return app
+
+    return make
 
 
 @pytest.fixture
@@ -146,7 +173,9 @@ def student(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def instructor(make_user: Callable[..., User]) -> User:
-    return make_user(email="instructor@example.com", role=Role.INSTRUCTOR, display_name="Ivy Instructor")
+    return make_user(
+        email="instructor@example.com", role=Role.INSTRUCTOR, display_name="Ivy Instructor"
+    )
 
 
 @pytest.fixture
@@ -154,7 +183,9 @@ def admin(make_user: Callable[..., User]) -> User:
     return make_user(email="admin@example.com", role=Role.ADMIN, display_name="Ada Admin")
 
 
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_INPUT = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token_from(html: str) -> str:
@@ -186,6 +217,18 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def auth_for() -> type[AuthActions]:
+    """``auth_for(other_client).login(user)``: log a second client in."""
+    return AuthActions
+
+
+@pytest.fixture
+def password() -> str:
+    """The password every factory-made user has."""
+    return PASSWORD
 
 
 @pytest.fixture

@@ -55,7 +55,9 @@ def set_role(user_id: int) -> ResponseReturnValue:
     if target.id == current_user.id and form.role.data != Role.ADMIN:
         flash("You cannot remove your own admin role; ask another admin.", "error")
         return redirect(url_for("admin.user", user_id=target.id))
-    auth_services.set_role(target, form.role.data, actor=current_user)
+    auth_services.set_role(
+        target, form.role.data or "", actor=current_user, reason=form.reason.data or ""
+    )
     db.session.commit()
     flash(f"{target.email} is now {target.role}.", "success")
     return redirect(url_for("admin.user", user_id=target.id))
@@ -71,7 +73,9 @@ def set_active(user_id: int) -> ResponseReturnValue:
     if target.id == current_user.id:
         flash("You cannot deactivate your own account.", "error")
         return redirect(url_for("admin.user", user_id=target.id))
-    auth_services.set_active(target, not target.is_active, actor=current_user)
+    auth_services.set_active(
+        target, not target.is_active, actor=current_user, reason=form.reason.data or ""
+    )
     db.session.commit()
     flash(f"{target.email} is now {'active' if target.is_active else 'deactivated'}.", "success")
     return redirect(url_for("admin.user", user_id=target.id))

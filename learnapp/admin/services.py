@@ -15,7 +15,9 @@ def search_users(query: str, page: int) -> tuple[list[User], int]:
     stmt = select(User)
     if query:
         pattern = f"%{query.lower()}%"
-        stmt = stmt.where(or_(User.email.like(pattern), func.lower(User.display_name).like(pattern)))
+        stmt = stmt.where(
+            or_(User.email.like(pattern), func.lower(User.display_name).like(pattern))
+        )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     users = db.session.scalars(
         stmt.order_by(User.id).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)

@@ -11,6 +11,10 @@ from learnapp.auth.passwords import MAX_LENGTH, password_problem
 NAME_LENGTH = Length(min=1, max=120)
 
 
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class PasswordPolicy:
     """WTForms validator running the password policy; reads e-mail/name from sibling fields."""
 
@@ -22,7 +26,7 @@ class PasswordPolicy:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("E-mail", filters=[strip], validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     remember = BooleanField("Keep me signed in on this device")
     submit = SubmitField("Log in")
@@ -30,10 +34,13 @@ class LoginForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+        "E-mail",
+        filters=[strip],
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     display_name = StringField(
         "Full name",
+        filters=[strip],
         description="Printed on your certificates.",
         validators=[DataRequired(), NAME_LENGTH],
     )
@@ -52,6 +59,7 @@ class RegisterForm(FlaskForm):
 class ProfileForm(FlaskForm):
     display_name = StringField(
         "Full name",
+        filters=[strip],
         description="Printed on your certificates.",
         validators=[DataRequired(), NAME_LENGTH],
     )
@@ -75,9 +83,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        "New password", validators=[DataRequired(), PasswordPolicy()]
-    )
+    new_password = PasswordField("New password", validators=[DataRequired(), PasswordPolicy()])
     confirm = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("new_password", message="The passwords do not match.")],

@@ -126,30 +126,38 @@ def update_profile(user: User, display_name: str) -> None:
     old = user.display_name
     user.display_name = display_name.strip()
     if old != user.display_name:
-        audit.record("user.profile_updated", actor=user, target=user, old=old, new=user.display_name)
+        audit.record(
+            "user.profile_updated", actor=user, target=user, old=old, new=user.display_name
+        )
 
 
-def set_role(user: User, role: Role | str, *, actor: User | None = None) -> None:
+def set_role(user: User, role: Role | str, *, actor: User | None = None, reason: str = "") -> None:
     role = Role(role)
     if user.role == role:
         return
-    audit.record("user.role_changed", actor=actor, target=user, old=user.role, new=role.value)
+    audit.record(
+        "user.role_changed", actor=actor, target=user, old=user.role, new=role.value, reason=reason
+    )
     user.role = role.value
     end_other_sessions(user)
 
 
-def set_active(user: User, active: bool, *, actor: User | None = None) -> None:
+def set_active(user: User, active: bool, *, actor: User | None = None, reason: str = "") -> None:
     if user.is_active == active:
         return
     user.is_active = active
     end_other_sessions(user)
-    audit.record("user.activated" if active else "user.deactivated", actor=actor, target=user)
+    action = "user.activated" if active else "user.deactivated"
+    audit.record(action, actor=actor, target=user, reason=reason)
 
 
 def count_admins() -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active)
+        )
+        or 0
+    )
 
 
 def _hash_token(token: str) -> str:
@@ -189,7 +197,9 @@ def reset_password(token: str, new_password: str) -> User:
     """
     row = find_reset_token(token)
     if row is None:
-        raise LearnAppError("This reset link is invalid or has expired. Ask an admin for a new one.")
+        raise LearnAppError(
+            "This reset link is invalid or has expired. Ask an admin for a new one."
+        )
     set_password(row.user, new_password)
     # Claim the token atomically: a concurrent second use updates no row.
     claimed = db.session.execute(

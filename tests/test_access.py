@@ -1,0 +1,92 @@
+"""Route x role matrix: every endpoint is listed with the status each principal gets.
+
+Adding a route without adding it here fails ``test_every_endpoint_is_in_the_policy``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+ROLES = ("anonymous", "student", "instructor", "admin")
+OK, REDIRECT, FORBIDDEN = 200, 302, 403
+
+#: endpoint -> (method, path template, {role: expected status})
+POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
+    "main.index": ("GET", "/", dict.fromkeys(ROLES, OK)),
+    "main.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, OK)),
+    "auth.login": ("GET", "/login", {"anonymous": OK} | dict.fromkeys(ROLES[1:], REDIRECT)),
+    "auth.register": ("GET", "/register", {"anonymous": OK} | dict.fromkeys(ROLES[1:], REDIRECT)),
+    "auth.logout": ("POST", "/logout", dict.fromkeys(ROLES, REDIRECT)),
+    "auth.account": ("GET", "/account", {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK)),
+    "auth.reset_password": ("GET", "/reset/unknown-token", dict.fromkeys(ROLES, 404)),
+    "admin.users": (
+        "GET",
+        "/admin/users",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
+    ),
+    "admin.user": (
+        "GET",
+        "/admin/users/{other}",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
+    ),
+    "admin.set_role": (
+        "POST",
+        "/admin/users/{other}/role",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": REDIRECT},
+    ),
+    "admin.set_active": (
+        "POST",
+        "/admin/users/{other}/active",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": REDIRECT},
+    ),
+    "admin.reset_link": (
+        "POST",
+        "/admin/users/{other}/reset-link",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
+    ),
+}
+
+#: Endpoints outside the matrix, with the reason.
+EXEMPT = {"static": "public files"}
+
+FORM_DATA = {"admin.set_role": {"role": "instructor"}}
+
+
+def test_every_endpoint_is_in_the_policy(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(EXEMPT) == set(POLICY)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(POLICY))
+def test_route_role_matrix(client, make_user, login, endpoint, role):
+    method, template, expected = POLICY[endpoint]
+    other = make_user(email="other@example.com")
+    if role != "anonymous":
+        login(make_user(role=role))
+    path = template.format(other=other.id)
+    response = client.open(path, method=method, data=FORM_DATA.get(endpoint, {}))
+    assert response.status_code == expected[role], f"{method} {path} as {role}"
+    if response.status_code == REDIRECT and role == "anonymous" and endpoint.startswith("admin."):
+        assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("path", ["/admin/users/999999", "/admin/users/999999/role"])
+def test_admin_gets_404_for_missing_users(client, admin, login, path):
+    login(admin)
+    method = "POST" if path.endswith("role") else "GET"
+    assert client.open(path, method=method, data={"role": "student"}).status_code == 404
+
+
+def test_role_change_takes_effect_on_the_next_request(client, make_user, login, db):
+    from learnapp.auth import services
+
+    user = make_user(role="admin")
+    login(user)
+    assert client.get("/admin/users").status_code == OK
+    services.set_role(user, "student")
+    db.session.commit()
+    # The role change ended the session; logging in again gives the new role.
+    assert client.get("/admin/users").status_code == REDIRECT
+    login(user)
+    assert client.get("/admin/users").status_code == FORBIDDEN

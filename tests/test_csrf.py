@@ -1,0 +1,78 @@
+"""CSRF stays on here (the other modules turn it off): every POST needs a valid token."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+pytestmark = pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+
+
+def post_routes(app):
+    """Every URL rule accepting POST, with sample arguments, from the URL map."""
+    samples = {"user_id": 1, "token": "x" * 43}
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods:
+            yield rule.build({arg: samples.get(arg, "x") for arg in rule.arguments})[1]
+
+
+def test_there_are_post_routes_to_check(app):
+    assert {"/login", "/logout", "/register", "/account"} <= set(post_routes(app))
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin"])
+def test_every_post_without_token_is_rejected(app, client, admin, password, who):
+    if who == "admin":
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        client.post(
+            "/login", data={"email": admin.email, "password": password, "csrf_token": token}
+        )
+    for path in post_routes(app):
+        for token in (None, "forged", "ImFiYyI.ZZZZZZ.bad-signature"):
+            data = {} if token is None else {"csrf_token": token}
+            response = client.post(path, data=data)
+            assert response.status_code == 400, path
+            assert b"form has expired" in response.data
+
+
+def test_valid_token_is_accepted(client, student, password):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login", data={"email": student.email, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302
+
+
+def test_token_from_another_session_is_rejected(app, client, student, password):
+    other = app.test_client()
+    page = other.get("/login").get_data(as_text=True)
+    foreign = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.get("/login")
+    response = client.post(
+        "/login", data={"email": student.email, "password": password, "csrf_token": foreign}
+    )
+    assert response.status_code == 400
+
+
+def test_get_requests_change_no_rows(app, client, admin, db, auth):
+    """No GET changes state: row counts of every table stay the same across all GET routes."""
+    auth.login(admin)
+
+    def counts():
+        db.session.commit()
+        return {
+            table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+        }
+
+    before = counts()
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and "<" not in rule.rule:
+            client.get(rule.rule)
+    client.get(f"/admin/users/{admin.id}")
+    client.get("/reset/not-a-token")
+    assert counts() == before

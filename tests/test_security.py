@@ -1,0 +1,165 @@
+"""Security baseline that every page inherits: headers, redirects, CSRF, sizes, error pages."""
+
+from __future__ import annotations
+
+import pytest
+from flask import abort
+
+EVIL_NEXT = [
+    "//evil.example",
+    "https://evil.example",
+    "http://evil.example/login",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "%2F%2Fevil.example",
+    "/\t/evil.example",
+    "///evil.example",
+    "evil.example",
+]
+
+
+@pytest.mark.parametrize("target", EVIL_NEXT)
+def test_login_never_redirects_off_site(client, student, password, target):
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": student.email, "password": password},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_login_keeps_a_same_site_next(client, student, password):
+    response = client.post(
+        "/login?next=/admin/users?q=a", data={"email": student.email, "password": password}
+    )
+    assert response.headers["Location"] == "/admin/users?q=a"
+
+
+def test_logged_in_visit_to_login_ignores_evil_next(login, student, client):
+    login(student)
+    response = client.get("/login", query_string={"next": "//evil.example"})
+    assert response.headers["Location"] == "/"
+
+
+CSP_PARTS = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+]
+
+
+def assert_security_headers(response):
+    csp = response.headers["Content-Security-Policy"]
+    for part in CSP_PARTS:
+        assert part in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/login", "/healthz", "/static/css/app.css", "/static/js/app.js", "/missing", "/reset/x"],
+)
+def test_headers_on_every_response_type(client, path):
+    with client.get(path) as response:  # closes streamed static files
+        assert_security_headers(response)
+
+
+def test_headers_on_method_not_allowed_and_server_errors(app, client):
+    @app.get("/_boom")
+    def boom():
+        raise RuntimeError("secret internals /etc/passwd")
+
+    assert_security_headers(client.get("/logout"))
+    response = client.get("/_boom")
+    assert response.status_code == 500
+    assert_security_headers(response)
+
+
+def test_personal_pages_are_not_stored(login, student, client):
+    login(student)
+    assert client.get("/account").headers["Cache-Control"] == "no-store"
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_are_cacheable_even_when_logged_in(login, student, client):
+    login(student)
+    with client.get("/static/css/app.css") as response:
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.app_config(COOKIE_SECURE=True)
+def test_hsts_when_cookies_are_secure(client):
+    assert "max-age=31536000" in client.get("/").headers["Strict-Transport-Security"]
+
+
+def test_server_error_page_shows_no_internals(app, client):
+    @app.get("/_boom")
+    def boom():
+        raise RuntimeError("secret internals /etc/passwd SELECT * FROM users")
+
+    response = client.get("/_boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in body
+    for leak in ("Traceback", "RuntimeError", "/etc/passwd", "SELECT", "learnapp/"):
+        assert leak not in body
+    assert response.headers["X-Request-Id"] in body
+
+
+@pytest.mark.parametrize(
+    ("status", "title"),
+    [
+        (400, "Bad request"),
+        (403, "Access denied"),
+        (404, "Page not found"),
+        (405, "Method not allowed"),
+        (413, "Request too large"),
+        (429, "Too many requests"),
+        (500, "Something went wrong"),
+        (503, "Service unavailable"),
+    ],
+)
+def test_error_pages_use_the_site_layout(app, client, status, title):
+    @app.get("/_status")
+    def fail():
+        abort(status)
+
+    response = client.get("/_status")
+    assert response.status_code == status
+    body = response.get_data(as_text=True)
+    assert title in body
+    assert 'id="main"' in body
+    assert "Skip to main content" in body
+
+
+def test_json_clients_get_json_errors(client):
+    response = client.get("/missing", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.json["error"] == "Page not found"
+
+
+@pytest.mark.app_config(MAX_CONTENT_LENGTH=1024)
+def test_oversized_bodies_get_413(client):
+    response = client.post("/login", data={"email": "a@b.c", "password": "x" * 5000})
+    assert response.status_code == 413
+    assert b"Request too large" in response.data
+
+
+def test_default_body_limit_is_about_one_mebibyte(app):
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+def test_no_debugger_or_tracebacks_in_any_environment(app):
+    assert not app.debug
+    assert not app.config.get("PROPAGATE_EXCEPTIONS")

@@ -1,0 +1,952 @@
+"""Load and validate a course folder into a :class:`CourseSpec`, collecting every problem.
+
+Nothing here raises on bad input: each file's problems are collected (with the file line of the
+offending key) and a course with any error loads as ``None``. Loading runs in three phases:
+read every file (front matter, Markdown tokens, question YAML); resolve links and render (links
+need every lesson's id and anchors); then check the course as a whole (ids, prerequisites,
+completion rules).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from learnapp.content.errors import Location, Problem, has_errors
+from learnapp.content.fields import Fields, describe, is_id, key_line, start_line
+from learnapp.content.render import (
+    RENDERER_VERSION,
+    LinkRef,
+    Markdown,
+    ParsedMarkdown,
+    RenderedLesson,
+    UrlBuilder,
+)
+from learnapp.content.specs import (
+    CompletionRules,
+    CourseSpec,
+    LessonSpec,
+    ModuleSpec,
+    QuizSettings,
+    QuizSpec,
+)
+from learnapp.content.yamlmarks import LineDict, load_yaml
+
+if TYPE_CHECKING:
+    from learnapp.quizzes.questions.base import QuestionSpec
+
+#: Course files larger than this are refused (a lesson is a few kB).
+MAX_FILE_BYTES = 1_000_000
+
+#: ``reuse(lesson_id, render_key)`` returns previously rendered HTML, or None to render now.
+Reuse = Callable[[str, str], RenderedLesson | None]
+
+COURSE_KEYS = (
+    "id", "title", "summary", "version", "status", "level", "estimated_hours", "instructors",
+    "authors", "certificate", "modules", "completion",
+)  # fmt: skip
+COURSE_REQUIRED = ("id", "title", "summary", "version", "level", "estimated_hours", "modules")
+MODULE_KEYS = ("id", "title", "summary", "prerequisites", "lessons", "quizzes")
+LESSON_KEYS = ("id", "title", "minutes", "prerequisites", "objectives")
+QUIZ_KEYS = (
+    "id", "title", "attempts", "time_limit", "opens_at", "closes_at", "per_page",
+    "shuffle_questions", "shuffle_choices", "draw", "grading", "review",
+)  # fmt: skip
+GRADING = ("highest", "latest", "first")
+REVIEW = ("immediately", "after_submit", "after_last_attempt", "after_close", "never")
+
+_MD = Markdown()
+
+
+@dataclass
+class LoadResult:
+    """A course (None when any problem is an error) and every problem found."""
+
+    course: CourseSpec | None
+    problems: list[Problem]
+    #: The course folder as given.
+    path: str = ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+@dataclass
+class _Doc:
+    """One Markdown file after phase 1."""
+
+    rel: str  # POSIX path relative to the course folder
+    meta: Fields
+    body: ParsedMarkdown
+    body_line: int
+    source_hash: str
+    id: str | None = None
+    prerequisites: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class _Question:
+    raw: LineDict
+    fence_line: int
+
+
+@dataclass
+class _Quiz:
+    doc: _Doc
+    settings: QuizSettings
+    questions: list[_Question]
+
+
+@dataclass
+class _Module:
+    folder: str
+    doc: _Doc
+    lessons: list[_Doc] = field(default_factory=list)
+    quizzes: list[_Quiz] = field(default_factory=list)
+
+
+def normalise_source(data: bytes) -> str:
+    """Decode UTF-8, drop a BOM and normalise newlines, so hashes ignore editor settings."""
+    text = data.decode("utf-8")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """Return (front matter YAML, body, file line of the body's first line), or None.
+
+    The front matter sits between a first line ``---`` and the next ``---`` (or ``...``) line,
+    so its YAML starts on file line 2.
+    """
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    return None
+
+
+class _QuizText:
+    """Renders question Markdown with links resolved relative to the quiz file."""
+
+    def __init__(self, loader: _CourseLoader, rel: str) -> None:
+        self.loader = loader
+        self.rel = rel
+
+    def block(self, source: str, line: int) -> str:
+        parsed = _MD.parse(source, line)
+        self.loader.resolve_links(self.rel, parsed, parsed.anchors)
+        return _MD.render(parsed).html
+
+    def inline(self, source: str, line: int) -> str:
+        parsed = _MD.parse_inline(source, line)
+        self.loader.resolve_links(self.rel, parsed, set())
+        return _MD.render(parsed).html
+
+
+class _CourseLoader:
+    def __init__(self, course_dir: str | os.PathLike[str], urls: UrlBuilder, reuse: Reuse | None):
+        self.given = os.fspath(course_dir)
+        self.root = Path(course_dir)
+        self.real_root = self.root.resolve()
+        self.urls = urls
+        self.reuse = reuse
+        self.problems: list[Problem] = []
+        self.course_id = ""
+        self.modules: list[_Module] = []
+        self.lessons_by_path: dict[str, tuple[str, set[str]]] = {}
+        self.quizzes_by_path: dict[str, str] = {}
+        self.anchors: dict[str, set[str]] = {}  # lesson id -> heading anchors
+        #: module, lesson and quiz ids (one namespace: prerequisites may name any of them)
+        self.ids: dict[str, tuple[str, str, int]] = {}  # id -> (kind, display path, line)
+        self.question_ids: dict[str, tuple[str, int]] = {}
+
+    # ---- helpers -------------------------------------------------------------------------
+    def display(self, rel: str) -> str:
+        return os.path.join(self.given, *rel.split("/"))
+
+    def error(self, rel: str, line: int, message: str) -> None:
+        self.problems.append(Problem(self.display(rel), max(1, line), message))
+
+    def warning(self, rel: str, line: int, message: str) -> None:
+        self.problems.append(Problem(self.display(rel), max(1, line), message, "warning"))
+
+    def read(self, rel: str) -> str | None:
+        path = self.root / rel
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                self.error(rel, 1, f"file is larger than {MAX_FILE_BYTES // 1000} kB")
+                return None
+            return normalise_source(path.read_bytes())
+        except UnicodeDecodeError as exc:
+            self.error(rel, 1, f"file is not valid UTF-8 (byte {exc.start})")
+        except OSError as exc:
+            self.error(rel, 1, f"cannot read file: {exc.strerror or exc}")
+        return None
+
+    def read_doc(
+        self, rel: str, what: str, keys: tuple[str, ...], required: tuple[str, ...]
+    ) -> _Doc | None:
+        """Phase 1 for any Markdown file: front matter checks plus body tokens."""
+        text = self.read(rel)
+        if text is None:
+            return None
+        display = self.display(rel)
+        split = split_front_matter(text)
+        if split is None:
+            self.error(
+                rel, 1, f"{what} must start with front matter: a line '---', YAML, then '---'"
+            )
+            return None
+        yaml_text, body, body_line = split
+        value, problems = load_yaml(yaml_text, Location(display, 2))
+        self.problems.extend(problems)
+        if not isinstance(value, dict):
+            if value is not None or not problems:
+                self.error(rel, 2, f"front matter of {what} must be a mapping of keys")
+            value = LineDict(2)
+        meta = Fields(value, Location(display, 1), what)
+        meta.check_keys(keys, required)
+        doc = _Doc(rel, meta, _MD.parse(body, body_line), body_line, sha256_text(text))
+        doc.id = meta.ident("id")
+        if "prerequisites" in keys:
+            doc.prerequisites = meta.ids("prerequisites")
+        return doc
+
+    def flush(self, meta: Fields) -> None:
+        self.problems.extend(meta.problems)
+        meta.problems = []
+
+    def register(self, kind: str, doc: _Doc) -> None:
+        if doc.id is None:
+            return
+        line = doc.meta.line("id")
+        if doc.id in self.ids:
+            other_kind, other_path, other_line = self.ids[doc.id]
+            self.error(
+                doc.rel,
+                line,
+                f'duplicate id "{doc.id}" (also the {other_kind} in {other_path}:{other_line})',
+            )
+        else:
+            self.ids[doc.id] = (kind, self.display(doc.rel), line)
+
+    def safe_name(
+        self, rel: str, line: int, name: object, what: str, suffix: str = ""
+    ) -> str | None:
+        if not isinstance(name, str) or not name.strip():
+            self.error(rel, line, f"{what} must be a name, got {describe(name)}")
+            return None
+        if "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
+            self.error(rel, line, f'{what} "{name}" must be a plain name inside this folder')
+            return None
+        if suffix and not name.endswith(suffix):
+            self.error(rel, line, f'{what} "{name}" must end with {suffix}')
+            return None
+        return name
+
+    # ---- phase 1: read -------------------------------------------------------------------
+    def load(self) -> CourseSpec | None:
+        if not (self.root / "course.md").is_file():
+            self.error("course.md", 1, "course.md not found: every course folder needs one")
+            return None
+        course = self.read_doc("course.md", "course.md", COURSE_KEYS, COURSE_REQUIRED)
+        if course is None:
+            return None
+        self.course_id = course.id or ""
+        meta = course.meta
+        folders = meta.sequence("modules")
+        if meta.has("modules") and not folders:
+            self.error(
+                "course.md", meta.line("modules"), "modules must list at least one module folder"
+            )
+        seen: set[str] = set()
+        for folder, line in folders:
+            name = self.safe_name("course.md", line, folder, "module folder")
+            if name is None:
+                continue
+            if name in seen:
+                self.error("course.md", line, f'module folder "{name}" is listed twice')
+                continue
+            seen.add(name)
+            if not (self.root / name).is_dir():
+                self.error("course.md", line, f'module folder "{name}" does not exist')
+            elif not (self.root / name / "module.md").is_file():
+                self.error("course.md", line, f'module folder "{name}" has no module.md')
+            else:
+                module = self.read_module(name)
+                if module is not None:
+                    self.modules.append(module)
+        spec = self.build(course)
+        return None if has_errors(self.problems) else spec
+
+    def read_module(self, folder: str) -> _Module | None:
+        rel = f"{folder}/module.md"
+        doc = self.read_doc(rel, "module.md", MODULE_KEYS, ("id", "title", "lessons"))
+        if doc is None:
+            return None
+        self.register("module", doc)
+        module = _Module(folder, doc)
+        meta = doc.meta
+        listed: set[str] = {"module.md"}
+        if meta.has("lessons") and not meta.sequence("lessons"):
+            self.error(rel, meta.line("lessons"), "lessons must list at least one lesson file")
+        for key, kind in (("lessons", "lesson"), ("quizzes", "quiz")):
+            for name, line in meta.sequence(key):
+                clean = self.safe_name(rel, line, name, f"{kind} file", ".md")
+                if clean is None:
+                    continue
+                if clean in listed:
+                    self.error(rel, line, f'file "{clean}" is listed twice in module.md')
+                    continue
+                listed.add(clean)
+                if not (self.root / folder / clean).is_file():
+                    self.error(rel, line, f'{kind} file "{clean}" not found in {folder}/')
+                elif kind == "lesson":
+                    lesson = self.read_lesson(f"{folder}/{clean}")
+                    if lesson is not None:
+                        module.lessons.append(lesson)
+                else:
+                    quiz = self.read_quiz(f"{folder}/{clean}")
+                    if quiz is not None:
+                        module.quizzes.append(quiz)
+        try:
+            extra = sorted(
+                p.name
+                for p in (self.root / folder).iterdir()
+                if p.suffix == ".md" and p.name not in listed and not p.name.startswith(".")
+            )
+        except OSError:
+            extra = []
+        for name in extra:
+            self.warning(f"{folder}/{name}", 1, "file is not listed in module.md, so it is ignored")
+        return module
+
+    def read_lesson(self, rel: str) -> _Doc | None:
+        doc = self.read_doc(rel, "lesson", LESSON_KEYS, ("id", "title", "minutes"))
+        if doc is None:
+            return None
+        self.register("lesson", doc)
+        if doc.id:
+            self.lessons_by_path[rel] = (doc.id, doc.body.anchors)
+            self.anchors.setdefault(doc.id, doc.body.anchors)
+        return doc
+
+    def read_quiz(self, rel: str) -> _Quiz | None:
+        doc = self.read_doc(rel, "quiz", QUIZ_KEYS, ("id", "title"))
+        if doc is None:
+            return None
+        self.register("quiz", doc)
+        if doc.id:
+            self.quizzes_by_path[rel] = doc.id
+        settings = _quiz_settings(doc.meta)
+        questions: list[_Question] = []
+        for fence in doc.body.fences:
+            if fence.info.strip() != "question" or fence.map is None:
+                continue
+            fence_line = doc.body_line + fence.map[0]
+            where = Location(self.display(rel), fence_line + 1)
+            raw, problems = load_yaml(fence.content, where)
+            self.problems.extend(problems)
+            if raw is None and not problems:
+                self.error(rel, fence_line, "question block is empty")
+                continue
+            if not isinstance(raw, LineDict):
+                if not problems:
+                    self.error(
+                        rel, fence_line, "question block must be a YAML mapping (id:, type:, ...)"
+                    )
+                continue
+            qid = raw.get("id")
+            if is_id(qid):
+                line = key_line(raw, "id", fence_line)
+                if qid in self.question_ids:
+                    other, other_line = self.question_ids[qid]
+                    self.error(
+                        rel, line, f'duplicate question id "{qid}" (also in {other}:{other_line})'
+                    )
+                else:
+                    self.question_ids[qid] = (self.display(rel), line)
+            questions.append(_Question(raw, fence_line))
+        if not any(f.info.strip() == "question" for f in doc.body.fences):
+            self.error(rel, 1, "quiz has no questions (```question blocks)")
+        return _Quiz(doc, settings, questions)
+
+    # ---- phase 2: links and rendering ------------------------------------------------------
+    def resolve_links(self, rel: str, parsed: ParsedMarkdown, own_anchors: set[str]) -> list[str]:
+        """Rewrite every link and image of ``parsed`` in place; return the new targets."""
+        resolved = []
+        for link in parsed.links:
+            url = self.resolve(rel, link, own_anchors)
+            link.set(url)
+            resolved.append(url or "")
+        return resolved
+
+    def resolve(self, rel: str, link: LinkRef, own_anchors: set[str]) -> str | None:
+        url = link.url.strip()
+        what = "image" if link.is_image else "link"
+        if not url:
+            self.error(rel, link.line, f"{what} has no target")
+            return None
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            self.error(rel, link.line, f'{what} "{url}" is not a valid URL')
+            return None
+        scheme = parts.scheme.lower()
+        if scheme or url.startswith("//"):
+            if scheme not in ("http", "https", "mailto", ""):
+                self.error(
+                    rel,
+                    link.line,
+                    f'{what} scheme "{scheme}:" is not allowed'
+                    " (use http, https, mailto or a relative path)",
+                )
+                return None
+            if link.is_image:
+                self.warning(
+                    rel,
+                    link.line,
+                    f'image "{url}" is loaded from another site; put it in the course folder',
+                )
+            return url
+        if parts.query:
+            self.error(
+                rel, link.line, f'{what} "{url}" has a query string; course links cannot have one'
+            )
+            return None
+        path, fragment = unquote(parts.path), unquote(parts.fragment)
+        if not path:
+            if link.is_image:
+                self.error(rel, link.line, f'image "{url}" names no file')
+                return None
+            if fragment not in own_anchors:
+                self.error(
+                    rel, link.line, f'broken link "{url}": no heading with that anchor in this file'
+                )
+            return url
+        if path.startswith("/") or "\\" in path or "\x00" in path:
+            self.error(
+                rel, link.line, f'{what} "{url}" must be a relative path inside the course folder'
+            )
+            return None
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
+        if target == ".." or target.startswith("../"):
+            self.error(rel, link.line, f'{what} "{url}" points outside the course folder')
+            return None
+        if any(part.startswith(".") for part in target.split("/")):
+            self.error(rel, link.line, f'{what} "{url}" names a hidden file')
+            return None
+        real = (self.real_root / target).resolve()
+        if not real.is_relative_to(self.real_root):
+            self.error(rel, link.line, f'{what} "{url}" points outside the course folder (symlink)')
+            return None
+        if not link.is_image and target in self.lessons_by_path:
+            lesson_id, anchors = self.lessons_by_path[target]
+            if fragment and fragment not in anchors:
+                self.error(
+                    rel, link.line, f'broken link "{url}": no heading "#{fragment}" in {target}'
+                )
+            return self.urls.lesson_url(self.course_id, lesson_id, fragment or None)
+        if not link.is_image and target in self.quizzes_by_path:
+            return self.urls.quiz_url(self.course_id, self.quizzes_by_path[target])
+        if not real.is_file():
+            self.error(rel, link.line, f'broken {what} "{url}": {target} not found')
+            return None
+        if target.endswith(".md"):
+            # Markdown sources hold quiz answers: they are never served as assets.
+            self.error(
+                rel, link.line, f'{what} "{url}" is not a lesson or quiz listed in this course'
+            )
+            return None
+        return self.urls.asset_url(self.course_id, target)
+
+    def render_doc(self, doc: _Doc) -> str:
+        self.resolve_links(doc.rel, doc.body, doc.body.anchors)
+        return _MD.render(doc.body).html
+
+    def render_lesson(self, doc: _Doc) -> tuple[RenderedLesson, str]:
+        """Resolve links, then reuse cached HTML when nothing it depends on changed."""
+        targets = self.resolve_links(doc.rel, doc.body, doc.body.anchors)
+        key = sha256_text(json.dumps([RENDERER_VERSION, doc.source_hash, targets]))
+        rendered = self.reuse(doc.id or "", key) if self.reuse is not None and doc.id else None
+        return (rendered or _MD.render(doc.body)), key
+
+    # ---- phase 3: build and cross-check --------------------------------------------------
+    def build(self, course: _Doc) -> CourseSpec | None:
+        meta = course.meta
+        modules = [self.build_module(m) for m in self.modules]
+        landing_html = self.render_doc(course)
+        completion = self.completion(meta)
+        self.check_prerequisites()
+        instructors: list[str] = []
+        lines: list[int] = []
+        for email, line in meta.strings("instructors"):
+            if "@" not in email.strip(" @") or any(c.isspace() for c in email.strip()):
+                self.error("course.md", line, f'instructor "{email}" is not an e-mail address')
+            instructors.append(email.strip())
+            lines.append(line)
+        status = meta.enum("status", ("published", "draft"), "draft")
+        level = meta.enum("level", ("beginner", "intermediate", "advanced"), "beginner")
+        version = meta.raw.get("version")
+        if version is not None and not isinstance(version, str):
+            meta.error(f'"version" must be a text (quote it: "{version}")', meta.line("version"))
+        hours = meta.number("estimated_hours")
+        spec = CourseSpec(
+            id=self.course_id,
+            title=meta.string("title", required=True),
+            summary=meta.string("summary", required=True),
+            version=version if isinstance(version, str) else "",
+            status=status,
+            level=level,
+            estimated_hours=hours or Decimal(0),
+            instructors=tuple(instructors),
+            authors=tuple(a for a, _ in meta.strings("authors")),
+            certificate=meta.boolean("certificate"),
+            completion=completion,
+            landing_html=landing_html,
+            modules=tuple(m for m in modules if m is not None),
+            content_hash=self.course_hash(),
+            path=self.given,
+            instructors_lines=tuple(lines),
+            instructors_line=meta.line("instructors"),
+        )
+        self.flush(meta)
+        return spec
+
+    def build_module(self, module: _Module) -> ModuleSpec | None:
+        meta = module.doc.meta
+        lessons = [self.build_lesson(doc, module.doc.id or "") for doc in module.lessons]
+        quizzes = [self.build_quiz(quiz, module.doc.id or "") for quiz in module.quizzes]
+        spec = ModuleSpec(
+            id=module.doc.id or "",
+            title=meta.string("title", required=True),
+            summary=meta.string("summary"),
+            intro_html=self.render_doc(module.doc),
+            lessons=tuple(x for x in lessons if x is not None),
+            quizzes=tuple(x for x in quizzes if x is not None),
+            path=module.folder,
+            prerequisites=tuple(p for p, _ in module.doc.prerequisites),
+        )
+        self.flush(meta)
+        return spec
+
+    def build_lesson(self, doc: _Doc, module_id: str) -> LessonSpec | None:
+        meta = doc.meta
+        minutes = meta.integer("minutes", minimum=1, maximum=10_000, default=1)
+        objectives = tuple(o for o, _ in meta.strings("objectives"))
+        rendered, key = self.render_lesson(doc)
+        spec = LessonSpec(
+            id=doc.id or "",
+            title=meta.string("title", required=True),
+            minutes=minutes,
+            html=rendered.html,
+            toc=rendered.toc,
+            text=rendered.text,
+            content_hash=doc.source_hash,
+            render_key=key,
+            path=doc.rel,
+            module_id=module_id,
+            prerequisites=tuple(p for p, _ in doc.prerequisites),
+            objectives=objectives,
+        )
+        self.flush(meta)
+        return spec
+
+    def build_quiz(self, quiz: _Quiz, module_id: str) -> QuizSpec | None:
+        from learnapp.quizzes.questions import QUESTION_TYPES
+
+        doc = quiz.doc
+        rel = doc.rel
+        display = self.display(rel)
+        text = _QuizText(self, rel)
+        questions: list[QuestionSpec] = []
+        for question in quiz.questions:
+            kind_name = question.raw.get("type")
+            kind = QUESTION_TYPES.get(kind_name) if isinstance(kind_name, str) else None
+            if kind is None:
+                if kind_name is None:
+                    self.error(rel, question.fence_line, 'question is missing required key "type"')
+                else:
+                    known = ", ".join(QUESTION_TYPES)
+                    line = key_line(question.raw, "type", question.fence_line)
+                    self.error(
+                        rel, line, f"unknown question type {describe(kind_name)} (known: {known})"
+                    )
+                continue
+            spec, problems = kind.parse_with_problems(
+                question.raw, Location(display, question.fence_line), text
+            )
+            self.problems.extend(problems)
+            if spec is not None:
+                self.check_lesson_ref(rel, question, spec.lesson)
+                questions.append(spec)
+        self.check_draw(doc, quiz.settings, questions)
+        intro = ParsedMarkdown(
+            [
+                t
+                for t in doc.body.tokens
+                if not (t.type == "fence" and t.info.strip() == "question")
+            ],
+            doc.body.env,
+            doc.body.anchors,
+            doc.body.links,
+            doc.body.toc,
+            doc.body.text,
+        )
+        self.resolve_links(rel, intro, intro.anchors)
+        spec = QuizSpec(
+            id=doc.id or "",
+            title=doc.meta.string("title", required=True),
+            settings=quiz.settings,
+            intro_html=_MD.render(intro).html,
+            questions=tuple(questions),
+            content_hash=doc.source_hash,
+            path=rel,
+            module_id=module_id,
+        )
+        self.flush(doc.meta)
+        return spec
+
+    def check_lesson_ref(self, rel: str, question: _Question, ref: str | None) -> None:
+        if ref is None:
+            return
+        line = key_line(question.raw, "lesson", question.fence_line)
+        lesson_id, _, anchor = ref.partition("#")
+        if lesson_id not in self.anchors:
+            self.error(
+                rel, line, f'question "{question.raw.get("id")}" names unknown lesson "{lesson_id}"'
+            )
+        elif anchor and anchor not in self.anchors[lesson_id]:
+            self.error(rel, line, f'lesson "{lesson_id}" has no heading "#{anchor}"')
+
+    def check_draw(self, doc: _Doc, settings: QuizSettings, questions: list[QuestionSpec]) -> None:
+        line = doc.meta.line("draw")
+        if isinstance(settings.draw, int) and settings.draw > len(questions):
+            doc.meta.error(
+                f"draw: {settings.draw} but the quiz has only {len(questions)} questions", line
+            )
+        elif isinstance(settings.draw, dict):
+            for tag, count in settings.draw.items():
+                have = sum(1 for q in questions if tag in q.tags)
+                if count > have:
+                    tag_line = key_line(doc.meta.raw.get("draw"), tag, line)
+                    doc.meta.error(
+                        f'draw: {count} questions tagged "{tag}" but the quiz has {have}', tag_line
+                    )
+
+    def completion(self, meta: Fields) -> CompletionRules:
+        all_lessons = [doc.id for m in self.modules for doc in m.lessons if doc.id]
+        quiz_ids = {q.doc.id for m in self.modules for q in m.quizzes if q.doc.id}
+        raw = meta.raw.get("completion")
+        if raw is None:
+            return CompletionRules(tuple(all_lessons))
+        if not isinstance(raw, dict):
+            meta.error(
+                '"completion" must be a mapping with lessons: and quizzes:', meta.line("completion")
+            )
+            return CompletionRules(tuple(all_lessons))
+        sub = Fields(
+            raw, Location(meta.where.path, start_line(raw, meta.line("completion"))), "completion"
+        )
+        sub.check_keys(("lessons", "quizzes"), ())
+        lessons: tuple[str, ...] = tuple(all_lessons)
+        every = True
+        value = raw.get("lessons")
+        if value is not None and value != "all":
+            if not isinstance(value, list):
+                sub.error('"lessons" must be all or a list of lesson ids', sub.line("lessons"))
+            else:
+                every = False
+                chosen = []
+                for lesson_id, line in sub.ids("lessons"):
+                    if lesson_id not in self.anchors:
+                        sub.error(f'completion names unknown lesson "{lesson_id}"', line)
+                    chosen.append(lesson_id)
+                lessons = tuple(chosen)
+        quizzes: dict[str, int] = {}
+        value = raw.get("quizzes")
+        if value is not None and not isinstance(value, dict):
+            sub.error('"quizzes" must map quiz ids to passing percentages', sub.line("quizzes"))
+        elif isinstance(value, dict):
+            for quiz_id, score in value.items():
+                line = key_line(value, quiz_id, sub.line("quizzes"))
+                if quiz_id not in quiz_ids:
+                    sub.error(f"completion names unknown quiz {describe(quiz_id)}", line)
+                elif isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+                    sub.error(
+                        f'passing score of "{quiz_id}" must be a percentage 0-100,'
+                        f" got {describe(score)}",
+                        line,
+                    )
+                else:
+                    quizzes[str(quiz_id)] = score
+        meta.problems.extend(sub.problems)
+        return CompletionRules(lessons, quizzes, every)
+
+    def check_prerequisites(self) -> None:
+        """Unknown ids, then cycles (a lesson or quiz also waits for its module's prerequisites)."""
+        edges: dict[str, list[tuple[str, str, int]]] = {}  # id -> [(prereq id, rel, line)]
+        for module in self.modules:
+            docs = [module.doc, *module.lessons, *(q.doc for q in module.quizzes)]
+            for doc in docs:
+                for prereq, line in doc.prerequisites:
+                    if prereq not in self.ids:
+                        self.error(doc.rel, line, f'unknown prerequisite "{prereq}"')
+                    elif doc.id:
+                        edges.setdefault(doc.id, []).append((prereq, doc.rel, line))
+                if doc is not module.doc and doc.id and module.doc.id:
+                    edges.setdefault(doc.id, []).append((module.doc.id, "", 0))
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+        nodes: list[str] = []  # the current path
+        steps: list[tuple[str, int]] = []  # (rel, line) of the edge leaving nodes[i]
+
+        def visit(node: str) -> None:
+            state[node] = 1
+            nodes.append(node)
+            for target, rel, line in edges.get(node, ()):
+                if state.get(target) == 1:
+                    start = nodes.index(target)
+                    names = " -> ".join([*nodes[start:], target])
+                    # Report at an explicit prerequisite: implicit module edges have no line.
+                    rel_, line_ = [s for s in [*steps[start:], (rel, line)] if s[0]][-1]
+                    self.error(rel_, line_, f"prerequisite cycle: {names}")
+                elif target not in state:
+                    steps.append((rel, line))
+                    visit(target)
+                    steps.pop()
+            nodes.pop()
+            state[node] = 2
+
+        for node in list(edges):
+            if node not in state:
+                visit(node)
+
+    def course_hash(self) -> str:
+        """sha256 over every non-hidden file's path and bytes, in path order."""
+        digest = hashlib.sha256()
+        files: list[tuple[str, Path]] = []
+        for folder, dirs, names in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in names:
+                if not name.startswith("."):
+                    full = Path(folder) / name
+                    files.append((full.relative_to(self.root).as_posix(), full))
+        for rel, full in sorted(files):
+            try:
+                data = full.read_bytes()
+            except OSError:
+                data = b""
+            if rel.endswith(".md"):
+                with contextlib.suppress(UnicodeDecodeError):
+                    data = normalise_source(data).encode("utf-8")
+            digest.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+        return digest.hexdigest()
+
+
+def _quiz_settings(meta: Fields) -> QuizSettings:
+    raw = meta.raw
+    attempts: int | None = None
+    if raw.get("attempts") is not None and raw.get("attempts") != "unlimited":
+        attempts = meta.integer("attempts", minimum=1, default=1)
+    time_limit = meta.integer("time_limit", minimum=1, default=0) or None
+    opens_at = _datetime(meta, "opens_at")
+    closes_at = _datetime(meta, "closes_at")
+    if opens_at and closes_at and closes_at <= opens_at:
+        meta.error('"closes_at" must be later than "opens_at"', meta.line("closes_at"))
+    draw: int | dict[str, int] | None = None
+    value = raw.get("draw")
+    if isinstance(value, dict):
+        draw = {}
+        for tag, count in value.items():
+            line = key_line(value, tag, meta.line("draw"))
+            if not is_id(tag) or isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                meta.error(
+                    f"draw: each tag needs a count >= 1, got {describe(tag)}: {describe(count)}",
+                    line,
+                )
+            else:
+                draw[str(tag)] = count
+    elif value is not None:
+        draw = meta.integer("draw", minimum=1, default=1)
+    return QuizSettings(
+        attempts=attempts,
+        time_limit=time_limit,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        per_page=meta.integer("per_page", minimum=0, default=0),
+        shuffle_questions=meta.boolean("shuffle_questions"),
+        shuffle_choices=meta.boolean("shuffle_choices"),
+        draw=draw,
+        grading=meta.enum("grading", GRADING, "highest"),
+        review=meta.enum("review", REVIEW, "after_submit"),
+    )
+
+
+def _datetime(meta: Fields, key: str) -> datetime | None:
+    value = meta.raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        hint = " (add a time zone, e.g. Z)" if isinstance(value, datetime | date) else ""
+        meta.error(
+            f'"{key}" must be an ISO date-time with time zone, got {describe(value)}{hint}',
+            meta.line(key),
+        )
+        return None
+    return value
+
+
+def load_course(
+    course_dir: str | os.PathLike[str],
+    urls: UrlBuilder | None = None,
+    *,
+    reuse: Reuse | None = None,
+) -> LoadResult:
+    """Load one course folder; never raises.
+
+    ``reuse(lesson_id, render_key)`` may return a previously stored :class:`RenderedLesson` to
+    skip highlighting and sanitising; ``render_key`` changes whenever the lesson file, any link
+    target it resolves to, or the renderer changes.
+    """
+    loader = _CourseLoader(course_dir, urls or UrlBuilder(), reuse)
+    try:
+        course = loader.load()
+    except Exception as exc:
+        loader.problems.append(
+            Problem(loader.display("course.md"), 1, f"internal error while loading: {exc!r}")
+        )
+        course = None
+    problems = sorted(set(loader.problems), key=lambda p: (p.path, p.line, p.message))
+    return LoadResult(course if not has_errors(problems) else None, problems, loader.given)
+
+
+def _course_dirs(root: Path) -> list[Path]:
+    try:
+        return sorted(
+            p
+            for p in root.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and (p / "course.md").is_file()
+        )
+    except OSError:
+        return []
+
+
+def load_courses(
+    root: str | os.PathLike[str], urls: UrlBuilder | None = None, *, reuse: Reuse | None = None
+) -> list[LoadResult]:
+    """Load every course folder under ``root``; a broken course never stops the others.
+
+    Course ids are unique site-wide: a second course with a taken id loads as None.
+    """
+    results: list[LoadResult] = []
+    seen: dict[str, str] = {}
+    for folder in _course_dirs(Path(root)):
+        result = load_course(os.path.join(os.fspath(root), folder.name), urls, reuse=reuse)
+        if result.course is not None:
+            if result.course.id in seen:
+                line = _id_line(result.course.course_file)
+                result.problems.append(
+                    Problem(
+                        result.course.course_file,
+                        line,
+                        f'course id "{result.course.id}" is already used by'
+                        f" {seen[result.course.id]}",
+                    )
+                )
+                result.course = None
+            else:
+                seen[result.course.id] = result.course.course_file
+        results.append(result)
+    return results
+
+
+def _id_line(course_file: str) -> int:
+    try:
+        lines = Path(course_file).read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((i + 1 for i, line in enumerate(lines) if line.startswith("id:")), 1)
+
+
+def find_course_dir(path: Path) -> Path | None:
+    """The nearest folder at or above ``path`` that holds a course.md."""
+    current = path if path.is_dir() else path.parent
+    for folder in (current, *current.parents):
+        if (folder / "course.md").is_file():
+            return folder
+    return None
+
+
+def check(path: str | os.PathLike[str]) -> list[Problem]:
+    """Validate a courses root, one course folder, or the course containing one file."""
+    given = os.fspath(path)
+    target = Path(given)
+    if not target.exists():
+        return [Problem(given, 1, "no such file or folder")]
+    if target.is_dir() and (target / "course.md").is_file():
+        return load_course(given).problems
+    if target.is_dir() and _course_dirs(target):
+        return [p for result in load_courses(given) for p in result.problems]
+    course_dir = find_course_dir(target)
+    if course_dir is None:
+        return [Problem(given, 1, "not inside a course: no course.md found here or above")]
+    rel = os.path.relpath(course_dir, target if target.is_dir() else target.parent)
+    shown = os.path.normpath(
+        os.path.join(given if target.is_dir() else os.path.dirname(given) or ".", rel)
+    )
+    return load_course(shown).problems
+
+
+def resolve_asset(course_dir: str | os.PathLike[str], relpath: str) -> Path | None:
+    """The file an asset URL may serve, or None: same rules as image links in lessons.
+
+    Refuses paths leaving the course folder (also through symlinks), hidden files and every
+    ``.md`` file, because Markdown sources hold quiz answers.
+    """
+    if not relpath or "\\" in relpath or "\x00" in relpath or relpath.startswith("/"):
+        return None
+    target = posixpath.normpath(relpath)
+    parts = target.split("/")
+    if target.startswith("..") or any(p.startswith(".") for p in parts) or target.endswith(".md"):
+        return None
+    root = Path(course_dir).resolve()
+    path = (root / target).resolve()
+    if not path.is_relative_to(root) or not path.is_file() or path.suffix.lower() == ".md":
+        return None
+    return path
+
+
+def check_instructors(course: CourseSpec, known_emails: Iterable[str]) -> list[Problem]:
+    """Warn about instructor e-mails that match no account (case-insensitive)."""
+    known = {email.strip().casefold() for email in known_emails}
+    problems = []
+    for index, email in enumerate(course.instructors):
+        if email.casefold() not in known:
+            line = (
+                course.instructors_lines[index]
+                if index < len(course.instructors_lines)
+                else course.instructors_line
+            )
+            problems.append(
+                Problem(course.course_file, line, f'instructor "{email}" has no account', "warning")
+            )
+    return problems

@@ -1,0 +1,251 @@
+"""What every question type shares: the stored spec, the grade, and the parse scaffolding.
+
+A question type parses its YAML once (at course sync) into a frozen :class:`QuestionSpec` that
+can be stored as JSON (``to_dict``/``from_dict``) and graded later, so editing a course never
+rewrites old scores. Grading is pure and total: any JSON value is an acceptable answer, and
+anything tampered, foreign or out of range scores 0 instead of raising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Any, ClassVar, Protocol
+
+from learnapp.content.errors import CourseFileError, Location, Problem
+from learnapp.content.fields import Fields, describe, is_id, to_decimal
+from learnapp.content.render import plain_text_to_html
+
+#: Points are reported with two decimals (1/3 of a point is 0.33).
+POINTS_QUANTUM = Decimal("0.01")
+COMMON_KEYS = ("id", "type", "prompt", "points", "tags", "explanation", "lesson")
+
+
+class TextRenderer(Protocol):
+    """Turns Markdown found at file line ``line`` into sanitised HTML."""
+
+    def block(self, source: str, line: int) -> str: ...
+
+    def inline(self, source: str, line: int) -> str: ...
+
+
+class PlainRenderer:
+    """Escapes text instead of rendering Markdown; used when parsing outside a course."""
+
+    def block(self, source: str, line: int) -> str:
+        return plain_text_to_html(source)
+
+    def inline(self, source: str, line: int) -> str:
+        return plain_text_to_html(source)[3:-4]
+
+
+class QuestionData(ABC):
+    """Type-specific, JSON-storable part of a question."""
+
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Grade:
+    """Points scored out of ``max_points``, with the feedback to show at review."""
+
+    points: Decimal
+    max_points: Decimal
+    feedback: list[str] = field(default_factory=list)
+
+    @property
+    def is_correct(self) -> bool:
+        return self.points == self.max_points
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    id: str
+    type: str
+    points: int
+    prompt_html: str
+    data: QuestionData
+    explanation_html: str = ""
+    tags: tuple[str, ...] = ()
+    #: ``lesson-id`` or ``lesson-id#anchor``: the passage this question tests.
+    lesson: str | None = None
+    content_hash: str = ""
+    #: File line of the question (its ``id`` key), for reports.
+    line: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "points": self.points,
+            "prompt_html": self.prompt_html,
+            "explanation_html": self.explanation_html,
+            "tags": list(self.tags),
+            "lesson": self.lesson,
+            "content_hash": self.content_hash,
+            "line": self.line,
+            "data": self.data.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> QuestionSpec:
+        """Rebuild a spec stored with :meth:`to_dict`; raises ``KeyError``/``ValueError``."""
+        from learnapp.quizzes.questions import QUESTION_TYPES
+
+        kind = QUESTION_TYPES[str(stored["type"])]
+        return cls(
+            id=str(stored["id"]),
+            type=kind.name,
+            points=int(stored["points"]),
+            prompt_html=str(stored["prompt_html"]),
+            explanation_html=str(stored.get("explanation_html", "")),
+            tags=tuple(str(tag) for tag in stored.get("tags", ())),
+            lesson=None if stored.get("lesson") is None else str(stored["lesson"]),
+            content_hash=str(stored.get("content_hash", "")),
+            line=int(stored.get("line", 1)),
+            data=kind.data_from_dict(stored["data"]),
+        )
+
+
+def scaled(max_points: Decimal, fraction: Fraction) -> Decimal:
+    """``max_points * fraction`` clamped to [0, max_points], rounded to hundredths."""
+    fraction = min(max(fraction, Fraction(0)), Fraction(1))
+    exact = Fraction(max_points) * fraction
+    points = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        POINTS_QUANTUM, rounding=ROUND_HALF_EVEN
+    )
+    return min(max(points, Decimal(0)), max_points)
+
+
+def default_id(index: int) -> str:
+    """Position ids a, b, ..., z, aa, ab, ... for choices, items and answers without ``id``."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
+
+
+def canonical_hash(raw: object) -> str:
+    """sha256 of the question's YAML as canonical JSON: layout changes keep the version."""
+
+    def canon(value: object) -> object:
+        if isinstance(value, Mapping):
+            return sorted(([str(k), canon(v)] for k, v in value.items()), key=lambda kv: kv[0])
+        if isinstance(value, list | tuple):
+            return [canon(v) for v in value]
+        if isinstance(value, str | int | float | bool) or value is None:
+            return value
+        return str(value)
+
+    text = json.dumps(canon(raw), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def weight_value(value: object) -> Decimal | None:
+    """A weight in percent as Decimal (ints or finite decimals; bools are not numbers)."""
+    return to_decimal(value)
+
+
+class QuestionType(ABC):
+    """One question type: parse its YAML, grade an answer. Register it in ``QUESTION_TYPES``."""
+
+    name: ClassVar[str]
+    #: Type-specific keys (besides :data:`COMMON_KEYS`) and which of them are required.
+    keys: ClassVar[tuple[str, ...]] = ()
+    required: ClassVar[tuple[str, ...]] = ()
+
+    def parse(
+        self, raw: Mapping[str, object], where: Location, render: TextRenderer | None = None
+    ) -> QuestionSpec:
+        """Validate a question mapping.
+
+        :raises CourseFileError: with every error found (warnings are dropped; use
+            :meth:`parse_with_problems` to keep them).
+        """
+        spec, problems = self.parse_with_problems(raw, where, render)
+        if spec is None or any(p.is_error for p in problems):
+            raise CourseFileError([p for p in problems if p.is_error])
+        return spec
+
+    def parse_with_problems(
+        self, raw: Mapping[str, object], where: Location, render: TextRenderer | None = None
+    ) -> tuple[QuestionSpec | None, list[Problem]]:
+        render = render or PlainRenderer()
+        qid = raw.get("id")
+        label = f'question "{qid}"' if is_id(qid) else "question"
+        fields = Fields(raw, where, label)
+        fields.check_keys((*COMMON_KEYS, *self.keys), ("id", "type", "prompt", *self.required))
+        ident = fields.ident("id")
+        prompt = fields.string("prompt", required=True)
+        points = fields.integer("points", minimum=1, maximum=1000, default=1)
+        explanation = fields.string("explanation")
+        tags = tuple(tag for tag, _ in fields.ids("tags"))
+        lesson = self._lesson_ref(fields)
+        data = self.parse_data(fields, render)
+        problems = sorted(fields.problems, key=lambda p: p.line)
+        if ident is None or data is None or any(p.is_error for p in problems):
+            return None, problems
+        spec = QuestionSpec(
+            id=ident,
+            type=self.name,
+            points=points,
+            prompt_html=render.block(prompt, _text_line(fields, "prompt", prompt)),
+            explanation_html=(
+                render.block(explanation, _text_line(fields, "explanation", explanation))
+                if explanation
+                else ""
+            ),
+            tags=tags,
+            lesson=lesson,
+            data=data,
+            content_hash=canonical_hash(raw),
+            line=fields.line("id"),
+        )
+        return spec, problems
+
+    @staticmethod
+    def _lesson_ref(fields: Fields) -> str | None:
+        value = fields.raw.get("lesson")
+        if value is None:
+            return None
+        lesson, _, anchor = value.partition("#") if isinstance(value, str) else ("", "", "")
+        if not is_id(lesson) or ("#" in str(value) and not anchor):
+            fields.error(
+                f'"lesson" must be <lesson-id> or <lesson-id>#<anchor>, got {describe(value)}',
+                fields.line("lesson"),
+            )
+            return None
+        return str(value)
+
+    def widget(self, spec: QuestionSpec) -> str:
+        """Render hint for templates: the type name (radio, checkboxes, text...)."""
+        return self.name
+
+    @abstractmethod
+    def parse_data(self, fields: Fields, render: TextRenderer) -> QuestionData | None:
+        """Validate the type-specific keys; report problems on ``fields``."""
+
+    @abstractmethod
+    def data_from_dict(self, stored: Mapping[str, Any]) -> QuestionData: ...
+
+    @abstractmethod
+    def grade(self, spec: QuestionSpec, answer: object) -> Grade:
+        """Grade ``answer`` (any JSON value); never raises."""
+
+
+def zero(spec: QuestionSpec) -> Grade:
+    return Grade(Decimal(0), Decimal(spec.points), [])
+
+
+def _text_line(fields: Fields, key: str, text: str) -> int:
+    """File line where a Markdown value starts (block scalars start below their key)."""
+    line = fields.line(key)
+    return line + 1 if "\n" in text.rstrip("\n") or text.endswith("\n") else line

@@ -1,0 +1,134 @@
+"""Choice lists shared by ``single`` and ``multiple`` questions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from learnapp.content.fields import Fields, describe, is_id, key_line
+from learnapp.quizzes.questions.base import TextRenderer, default_id, weight_value
+
+CHOICE_KEYS = ("id", "text", "correct", "weight", "feedback")
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    text_html: str
+    correct: bool
+    #: Explicit weight in percent (-100..100); ``None`` means the type's default rule.
+    weight: Decimal | None = None
+    feedback_html: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text_html": self.text_html,
+            "correct": self.correct,
+            "weight": None if self.weight is None else str(self.weight),
+            "feedback_html": self.feedback_html,
+        }
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> Choice:
+        weight = stored.get("weight")
+        return cls(
+            id=str(stored["id"]),
+            text_html=str(stored["text_html"]),
+            correct=bool(stored["correct"]),
+            weight=None if weight is None else Decimal(str(weight)),
+            feedback_html=str(stored.get("feedback_html", "")),
+        )
+
+
+def parse_choices(fields: Fields, render: TextRenderer, *, single: bool) -> list[Choice] | None:
+    """Parse ``choices``; ``single`` decides how ``correct`` and ``weight`` must agree."""
+    items = fields.sequence("choices")
+    if "choices" in fields.raw and fields.raw["choices"] is not None and len(items) < 2:
+        fields.error(f"{fields.what} needs at least two choices", fields.line("choices"))
+    choices: list[Choice] = []
+    seen: dict[str, int] = {}
+    ok = True
+    for index, (item, line) in enumerate(items):
+        if not isinstance(item, Mapping):
+            fields.error(
+                f"choice {index + 1} must be a mapping with text:, got {describe(item)}", line
+            )
+            ok = False
+            continue
+        sub = Fields(item, fields.where.__class__(fields.where.path, line), f"choice {index + 1}")
+        sub.check_keys(CHOICE_KEYS, ("text",))
+        text = sub.string("text", required=True)
+        feedback = sub.string("feedback")
+        correct_given = item.get("correct") is not None
+        correct = sub.boolean("correct")
+        weight: Decimal | None = None
+        if item.get("weight") is not None:
+            weight = weight_value(item["weight"])
+            if weight is None or not Decimal(-100) <= weight <= Decimal(100):
+                sub.error(
+                    '"weight" must be a percentage from -100 to 100,'
+                    f" got {describe(item['weight'])}",
+                    sub.line("weight"),
+                )
+                weight = None
+        if weight is not None:
+            wline = sub.line("weight")
+            if single:
+                if correct_given and correct and weight != 100:
+                    sub.error(f"a correct choice must weigh 100, not {weight}", wline)
+                if correct_given and not correct and weight == 100:
+                    sub.error("a choice weighing 100 cannot be correct: false", wline)
+                correct = weight == 100
+            else:
+                if correct_given and correct and weight <= 0:
+                    sub.error(f"a correct choice needs a positive weight, not {weight}", wline)
+                if correct_given and not correct and weight > 0:
+                    sub.error(f"a choice with correct: false cannot weigh {weight}", wline)
+                correct = weight > 0
+        cid = default_id(index)
+        if item.get("id") is not None:
+            if is_id(item["id"]):
+                cid = str(item["id"])
+            else:
+                sub.error(f'choice "id" {describe(item["id"])} is not a valid id', sub.line("id"))
+        if cid in seen:
+            sub.error(f'duplicate choice id "{cid}"', key_line(item, "id", line))
+        seen[cid] = line
+        fields.problems.extend(sub.problems)
+        if any(p.is_error for p in sub.problems):
+            ok = False
+            continue
+        choices.append(
+            Choice(
+                id=cid,
+                text_html=render.inline(text, sub.line("text")),
+                correct=correct,
+                weight=weight,
+                feedback_html=render.inline(feedback, sub.line("feedback")) if feedback else "",
+            )
+        )
+    return choices if ok and items else None
+
+
+def effective_weights(choices: tuple[Choice, ...], *, single: bool) -> dict[str, Fraction]:
+    """Weight in percent of each choice id, applying the type's default rule."""
+    if single:
+        return {
+            c.id: Fraction(c.weight) if c.weight is not None else Fraction(100 if c.correct else 0)
+            for c in choices
+        }
+    right = sum(1 for c in choices if c.correct)
+    wrong = len(choices) - right
+    weights: dict[str, Fraction] = {}
+    for c in choices:
+        if c.weight is not None:
+            weights[c.id] = Fraction(c.weight)
+        elif c.correct:
+            weights[c.id] = Fraction(100, right)
+        else:
+            weights[c.id] = Fraction(-100, wrong)
+    return weights

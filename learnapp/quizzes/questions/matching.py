@@ -1,0 +1,173 @@
+"""``matching``: pair each prompt with one answer.
+
+The answer is a mapping from prompt index (``"0"``, ``"1"``, ... in the order of ``pairs:``) to
+an answer id. Answer ids are the pair's ``id:`` or its position letter (a, b, ...); distractors
+continue the letters. Score = points x correct pairs / number of pairs; unanswered prompts earn
+nothing. An unknown prompt index, an unknown answer id or a non-string value scores 0 overall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from learnapp.content.fields import Fields, describe, is_id, key_line
+from learnapp.quizzes.questions.base import (
+    Grade,
+    QuestionData,
+    QuestionSpec,
+    QuestionType,
+    TextRenderer,
+    default_id,
+    scaled,
+    zero,
+)
+
+
+@dataclass(frozen=True)
+class MatchOption:
+    id: str
+    text_html: str
+
+
+@dataclass(frozen=True)
+class MatchingData(QuestionData):
+    prompts_html: tuple[str, ...]
+    #: Every answer shown: the pairs' answers in order, then the distractors.
+    options: tuple[MatchOption, ...]
+    #: The correct option id for each prompt index.
+    key: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompts_html": list(self.prompts_html),
+            "options": [{"id": o.id, "text_html": o.text_html} for o in self.options],
+            "key": list(self.key),
+        }
+
+
+class Matching(QuestionType):
+    name: ClassVar[str] = "matching"
+    keys = ("pairs", "distractors")
+    required = ("pairs",)
+
+    def parse_data(self, fields: Fields, render: TextRenderer) -> MatchingData | None:
+        prompts: list[str] = []
+        options: list[MatchOption] = []
+        key: list[str] = []
+        texts: dict[str, int] = {}
+        ids: set[str] = set()
+        ok = True
+
+        def add_option(oid: str, text: str, line: int) -> None:
+            nonlocal ok
+            folded = " ".join(text.split()).casefold()
+            if folded in texts:
+                fields.error(
+                    f'answer "{text}" appears twice, so students cannot tell them apart', line
+                )
+                ok = False
+            if oid in ids:
+                fields.error(f'duplicate answer id "{oid}"', line)
+                ok = False
+            texts[folded] = line
+            ids.add(oid)
+            options.append(MatchOption(oid, render.inline(text, line)))
+
+        pairs = fields.sequence("pairs")
+        if fields.raw.get("pairs") is not None and len(pairs) < 2:
+            fields.error(f"{fields.what} needs at least two pairs", fields.line("pairs"))
+            ok = False
+        for index, (item, line) in enumerate(pairs):
+            if not isinstance(item, Mapping):
+                fields.error(f"pair {index + 1} must be a mapping with prompt: and answer:", line)
+                ok = False
+                continue
+            sub = Fields(item, fields.where.__class__(fields.where.path, line), f"pair {index + 1}")
+            sub.check_keys(("id", "prompt", "answer"), ("prompt", "answer"))
+            prompt = sub.string("prompt", required=True)
+            answer = sub.string("answer", required=True)
+            oid = self._id(sub, item, index)
+            fields.problems.extend(sub.problems)
+            if any(p.is_error for p in sub.problems) or oid is None:
+                ok = False
+                continue
+            prompts.append(render.inline(prompt, sub.line("prompt")))
+            key.append(oid)
+            add_option(oid, answer, sub.line("answer"))
+        for offset, (item, line) in enumerate(fields.sequence("distractors")):
+            index = len(pairs) + offset
+            if isinstance(item, str) and item.strip():
+                add_option(default_id(index), item, line)
+                continue
+            if not isinstance(item, Mapping):
+                fields.error(
+                    f"distractor must be a text or a mapping with text:, got {describe(item)}", line
+                )
+                ok = False
+                continue
+            sub = Fields(item, fields.where.__class__(fields.where.path, line), "distractor")
+            sub.check_keys(("id", "text"), ("text",))
+            text = sub.string("text", required=True)
+            oid = self._id(sub, item, index)
+            fields.problems.extend(sub.problems)
+            if any(p.is_error for p in sub.problems) or oid is None:
+                ok = False
+                continue
+            add_option(oid, text, sub.line("text"))
+        if not ok or not prompts:
+            return None
+        return MatchingData(tuple(prompts), tuple(options), tuple(key))
+
+    @staticmethod
+    def _id(sub: Fields, item: Mapping[Any, Any], index: int) -> str | None:
+        value = item.get("id")
+        if value is None:
+            return default_id(index)
+        if not is_id(value):
+            sub.error(
+                f'"id" {describe(value)} is not a valid id', key_line(item, "id", sub.where.line)
+            )
+            return None
+        return str(value)
+
+    def data_from_dict(self, stored: Mapping[str, Any]) -> MatchingData:
+        return MatchingData(
+            tuple(str(p) for p in stored["prompts_html"]),
+            tuple(MatchOption(str(o["id"]), str(o["text_html"])) for o in stored["options"]),
+            tuple(str(k) for k in stored["key"]),
+        )
+
+    def grade(self, spec: QuestionSpec, answer: object) -> Grade:
+        data = spec.data
+        if not isinstance(data, MatchingData) or not isinstance(answer, Mapping) or not data.key:
+            return zero(spec)
+        if len(answer) > len(data.key):
+            return zero(spec)
+        option_ids = {o.id for o in data.options}
+        right = 0
+        for raw_index, chosen in answer.items():
+            index = _index(raw_index)
+            if index is None or index >= len(data.key) or not isinstance(chosen, str):
+                return zero(spec)
+            if chosen not in option_ids:
+                return zero(spec)
+            right += chosen == data.key[index]
+        max_points = Decimal(spec.points)
+        return Grade(scaled(max_points, Fraction(right, len(data.key))), max_points, [])
+
+
+def _index(value: object) -> int | None:
+    """Prompt index from JSON: ``"2"`` or ``2`` (not ``True``, ``"-1"`` or ``"02"``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 6:
+        if value != "0" and value.startswith("0"):
+            return None
+        return int(value)
+    return None

@@ -1,0 +1,179 @@
+"""``numeric``: a typed number compared with exact values, tolerances or ranges.
+
+The answer is a string parsed as an exact Decimal (``.`` as the decimal point, optional sign and
+exponent); NaN, infinities, thousands separators and anything else score 0. An answer entry is
+``{value, tolerance?}`` (matches ``|x - value| <= tolerance``) or ``{min, max}`` (inclusive);
+a bare number is shorthand for ``{value: n}``. The best-weighted match wins (weights 0..100,
+default 100).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from learnapp.content.fields import Fields, describe, to_decimal
+from learnapp.quizzes.questions.base import (
+    Grade,
+    QuestionData,
+    QuestionSpec,
+    QuestionType,
+    TextRenderer,
+    scaled,
+    weight_value,
+    zero,
+)
+
+
+@dataclass(frozen=True)
+class NumericAnswer:
+    """Matches ``value ± tolerance`` or, when ``value`` is None, ``minimum..maximum``."""
+
+    value: Decimal | None = None
+    tolerance: Decimal = Decimal(0)
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    weight: Decimal = Decimal(100)
+    feedback_html: str = ""
+
+    def matches(self, number: Decimal) -> bool:
+        if self.value is not None:
+            return abs(number - self.value) <= self.tolerance
+        if self.minimum is None or self.maximum is None:
+            return False
+        return self.minimum <= number <= self.maximum
+
+    def to_dict(self) -> dict[str, Any]:
+        def text(number: Decimal | None) -> str | None:
+            return None if number is None else str(number)
+
+        return {
+            "value": text(self.value),
+            "tolerance": str(self.tolerance),
+            "min": text(self.minimum),
+            "max": text(self.maximum),
+            "weight": str(self.weight),
+            "feedback_html": self.feedback_html,
+        }
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> NumericAnswer:
+        def number(key: str) -> Decimal | None:
+            value = stored.get(key)
+            return None if value is None else Decimal(str(value))
+
+        return cls(
+            value=number("value"),
+            tolerance=number("tolerance") or Decimal(0),
+            minimum=number("min"),
+            maximum=number("max"),
+            weight=Decimal(str(stored.get("weight", 100))),
+            feedback_html=str(stored.get("feedback_html", "")),
+        )
+
+
+@dataclass(frozen=True)
+class NumericData(QuestionData):
+    answers: tuple[NumericAnswer, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answers": [a.to_dict() for a in self.answers]}
+
+
+class Numeric(QuestionType):
+    name: ClassVar[str] = "numeric"
+    keys = ("answers",)
+    required = ("answers",)
+
+    def parse_data(self, fields: Fields, render: TextRenderer) -> NumericData | None:
+        answers: list[NumericAnswer] = []
+        items = fields.sequence("answers")
+        for index, (item, line) in enumerate(items):
+            label = f"answer {index + 1}"
+            if not isinstance(item, Mapping):
+                number = to_decimal(item)
+                if number is None:
+                    fields.error(
+                        f"{label} must be a number or a mapping, got {describe(item)}", line
+                    )
+                else:
+                    answers.append(NumericAnswer(value=number))
+                continue
+            answer = self._answer(fields, item, line, label, render)
+            if answer is not None:
+                answers.append(answer)
+        if fields.raw.get("answers") is not None and not items:
+            fields.error(f"{fields.what} needs at least one answer", fields.line("answers"))
+        if answers and not any(a.weight == 100 for a in answers):
+            fields.error(f"{fields.what} has no answer worth 100%", fields.line("answers"))
+        return NumericData(tuple(answers)) if answers else None
+
+    @staticmethod
+    def _answer(
+        fields: Fields, item: Mapping[Any, Any], line: int, label: str, render: TextRenderer
+    ) -> NumericAnswer | None:
+        sub = Fields(item, fields.where.__class__(fields.where.path, line), label)
+        sub.check_keys(("value", "tolerance", "min", "max", "weight", "feedback"), ())
+        numbers: dict[str, Decimal | None] = {}
+        for key in ("value", "tolerance", "min", "max", "weight"):
+            raw = item.get(key)
+            numbers[key] = None if raw is None else to_decimal(raw)
+            if raw is not None and numbers[key] is None:
+                sub.error(f'"{key}" must be a number, got {describe(raw)}', sub.line(key))
+        value, tolerance = numbers["value"], numbers["tolerance"]
+        minimum, maximum = numbers["min"], numbers["max"]
+        weight = weight_value(item["weight"]) if item.get("weight") is not None else Decimal(100)
+        if weight is not None and not 0 <= weight <= 100:
+            sub.error(
+                f'"weight" must be a percentage from 0 to 100, got {weight}', sub.line("weight")
+            )
+        has_range = "min" in item or "max" in item
+        if "value" in item and has_range:
+            sub.error(f"{label} has both value: and min:/max:; use one form", line)
+        elif "value" not in item and not has_range:
+            sub.error(f"{label} needs value: or min: and max:", line)
+        elif has_range and ("min" not in item or "max" not in item):
+            sub.error(f"{label} needs both min: and max:", line)
+        elif minimum is not None and maximum is not None and minimum > maximum:
+            sub.error(f"{label} has min: {minimum} greater than max: {maximum}", sub.line("min"))
+        if tolerance is not None and (tolerance < 0 or has_range):
+            sub.error('"tolerance" must be >= 0 and only goes with value:', sub.line("tolerance"))
+        feedback = sub.string("feedback")
+        fields.problems.extend(sub.problems)
+        if any(p.is_error for p in sub.problems) or weight is None:
+            return None
+        return NumericAnswer(
+            value=value,
+            tolerance=tolerance or Decimal(0),
+            minimum=minimum,
+            maximum=maximum,
+            weight=weight,
+            feedback_html=render.inline(feedback, sub.line("feedback")) if feedback else "",
+        )
+
+    def data_from_dict(self, stored: Mapping[str, Any]) -> NumericData:
+        return NumericData(tuple(NumericAnswer.from_dict(a) for a in stored["answers"]))
+
+    def grade(self, spec: QuestionSpec, answer: object) -> Grade:
+        data = spec.data
+        if not isinstance(data, NumericData) or not isinstance(answer, str):
+            return zero(spec)
+        number = to_decimal(answer)
+        if number is None:
+            return zero(spec)
+        best: NumericAnswer | None = None
+        for accepted in data.answers:
+            try:
+                hit = accepted.matches(number)
+            except ArithmeticError:
+                hit = False
+            if hit and (best is None or accepted.weight > best.weight):
+                best = accepted
+        if best is None:
+            return zero(spec)
+        max_points = Decimal(spec.points)
+        feedback = [best.feedback_html] if best.feedback_html else []
+        return Grade(scaled(max_points, Fraction(best.weight) / 100), max_points, feedback)

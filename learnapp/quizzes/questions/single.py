@@ -1,0 +1,73 @@
+"""``single``: pick one choice.
+
+Score = the chosen choice's weight in percent of the question's points (default: 100 for the
+correct choice, 0 otherwise); negative weights are floored at 0. An id that names no choice, or
+anything that is not a string, scores 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from learnapp.content.fields import Fields
+from learnapp.quizzes.questions.base import (
+    Grade,
+    QuestionData,
+    QuestionSpec,
+    QuestionType,
+    TextRenderer,
+    scaled,
+    zero,
+)
+from learnapp.quizzes.questions.choices import Choice, effective_weights, parse_choices
+
+
+@dataclass(frozen=True)
+class ChoiceData(QuestionData):
+    choices: tuple[Choice, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"choices": [c.to_dict() for c in self.choices]}
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> ChoiceData:
+        return cls(tuple(Choice.from_dict(c) for c in stored["choices"]))
+
+
+class SingleChoice(QuestionType):
+    name: ClassVar[str] = "single"
+    keys = ("choices",)
+    required = ("choices",)
+
+    def parse_data(self, fields: Fields, render: TextRenderer) -> ChoiceData | None:
+        choices = parse_choices(fields, render, single=True)
+        if choices is None:
+            return None
+        full = [c for c in choices if c.correct]
+        if len(full) != 1:
+            fields.error(
+                f"{fields.what} needs exactly one correct choice (correct: true or weight: 100),"
+                f" found {len(full)}",
+                fields.line("choices"),
+            )
+            return None
+        return ChoiceData(tuple(choices))
+
+    def data_from_dict(self, stored: Mapping[str, Any]) -> ChoiceData:
+        return ChoiceData.from_dict(stored)
+
+    def grade(self, spec: QuestionSpec, answer: object) -> Grade:
+        data = spec.data
+        if not isinstance(data, ChoiceData) or not isinstance(answer, str):
+            return zero(spec)
+        weights = effective_weights(data.choices, single=True)
+        if answer not in weights:
+            return zero(spec)
+        chosen = next(c for c in data.choices if c.id == answer)
+        feedback = [chosen.feedback_html] if chosen.feedback_html else []
+        max_points = Decimal(spec.points)
+        return Grade(scaled(max_points, weights[answer] / Fraction(100)), max_points, feedback)

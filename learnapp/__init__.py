@@ -35,6 +35,7 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:
@@ -72,13 +73,15 @@ def register_blueprints(app: Flask) -> None:
     from learnapp.audit import models as _audit_models  # noqa: F401
     from learnapp.auth import access as _access  # noqa: F401  (user loader)
     from learnapp.auth.routes import bp as auth_bp
+    from learnapp.catalog.routes import bp as catalog_bp
     from learnapp.main.routes import bp as main_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, catalog_bp):
         app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:
-    from learnapp.cli import users_cli
+    from learnapp.cli import courses_cli, users_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(courses_cli)

@@ -97,3 +97,70 @@ def reset_link(email: str) -> None:
         path = url_for("auth.reset_password", token=token)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     click.echo(f"Reset link for {user.email} (valid {hours} h, usable once):\n{base}{path}")
+
+
+courses_cli = AppGroup("courses", help="Check and load the course folders.")
+
+
+@courses_cli.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=str))
+def check_courses(path: str | None) -> None:
+    """Validate course files without touching the database.
+
+    PATH is the courses folder (default: the configured one), one course folder or one file.
+    Prints every problem as path:line: message and exits 1 if any is an error.
+    """
+    from learnapp.content import check
+
+    target = path or current_app.config["COURSES_DIR"]
+    problems = check(target)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = [problem for problem in problems if problem.is_error]
+    warnings = len(problems) - len(errors)
+    if errors:
+        click.echo(f"{len(errors)} error(s), {warnings} warning(s) in {target}", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {target} ({warnings} warning(s))", err=True)
+
+
+@courses_cli.command("sync")
+def sync_courses() -> None:
+    """Load every valid course into the database (idempotent; broken courses keep their last
+    good version). Exits 1 if any course could not be loaded."""
+    from learnapp.catalog import services as catalog
+
+    report = catalog.sync_courses(progress=lambda line: click.echo(line, err=True))
+    db.session.commit()
+    for line in report.problems:
+        click.echo(line)
+    summary = ", ".join(
+        f"{len(items)} {label}"
+        for label, items in (
+            ("created", report.created),
+            ("updated", report.updated),
+            ("unchanged", report.unchanged),
+            ("retired", report.retired),
+            ("failed", report.failed),
+        )
+    )
+    click.echo(f"Courses: {summary}; {report.rendered_lessons} lesson(s) rendered.", err=True)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@courses_cli.command("assign-instructor")
+@click.option("--course", "course_slug", required=True, help="Course id.")
+@click.option("--email", required=True, help="Account e-mail.")
+def assign_instructor(course_slug: str, email: str) -> None:
+    """Make an account an instructor of a course (besides those the course file names)."""
+    from learnapp.catalog import services as catalog
+    from learnapp.catalog.models import Course
+
+    course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+    if course is None:
+        raise click.ClickException(f"No course with id {course_slug}.")
+    user = _user_or_exit(email)
+    added = catalog.assign_instructor(course, user)
+    db.session.commit()
+    click.echo(f"{user.email} {'now teaches' if added else 'already teaches'} {course.slug}.")

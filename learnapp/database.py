@@ -79,12 +79,12 @@ def begin_mode(mode: str) -> Iterator[None]:
         sqlite_begin_mode.reset(token)
 
 
-#: Tables managed by hand-written SQL (full-text search indexes), not by the models.
+#: Tables and indexes managed by hand-written SQL (full-text search), not by the models.
 UNMANAGED_TABLE_PREFIXES = ("search_",)
 
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic filter: keep full-text search tables (and their shadow tables) out of migrations."""
-    return not (type_ == "table" and name is not None and name.startswith(UNMANAGED_TABLE_PREFIXES))
+    """Alembic filter: keep full-text search tables, their shadow tables and indexes out."""
+    return not (name is not None and name.startswith(UNMANAGED_TABLE_PREFIXES))

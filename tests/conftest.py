@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from sqlalchemy import create_engine, text
 from learnapp import create_app
 from learnapp.auth import services as auth_services
 from learnapp.auth.models import Role, User
+from learnapp.catalog import services as catalog_services
+from learnapp.catalog.models import Course
 from learnapp.extensions import db as _db
 
 TESTS = Path(__file__).resolve().parent
@@ -117,15 +120,21 @@ def app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> It
 
 
 @pytest.fixture
-def make_app(database_url: str, tmp_path: Path) -> Callable[..., Flask]:
-    """Build an extra app (e.g. with a broken database URL); no table clean-up."""
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build an extra app (e.g. with a broken database URL); its connections close afterwards."""
+    made: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
         app = create_app(base_config(database_url, tmp_path / "extra-instance", **overrides))
         app.test_client_class = IsolatedClient
+        made.append(app)
         return app
 
-    return make
+    yield make
+    for app in made:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
 
 
 @pytest.fixture
@@ -236,8 +245,49 @@ def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
     """``login(user)`` logs ``client`` in as ``user`` and returns it."""
 
     def do_login(user: User) -> FlaskClient:
+        # Start from a logged-out browser, so one test can switch users.
+        for cookie in ("session", "remember_token"):
+            client.delete_cookie(cookie)
         response = AuthActions(client).login(user)
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
 
     return do_login
+
+
+@pytest.fixture
+def courses_root(app, tmp_path) -> Path:
+    """A writable copy of tests/data/courses, configured as the app's courses folder."""
+    root = tmp_path / "courses"
+    shutil.copytree(DATA / "courses", root)
+    app.config["COURSES_DIR"] = str(root)
+    return root
+
+
+@pytest.fixture
+def sync(app: Flask) -> Callable[[], catalog_services.SyncReport]:
+    def run() -> catalog_services.SyncReport:
+        report = catalog_services.sync_courses()
+        _db.session.commit()
+        return report
+
+    return run
+
+
+@pytest.fixture
+def basics(sync) -> Course:
+    sync()
+    return _db.session.scalar(_db.select(Course).filter_by(slug="basics"))
+
+
+@pytest.fixture
+def edit(courses_root) -> Callable[[str, str, str], None]:
+    """``edit(relpath, old, new)`` changes a course file in place."""
+
+    def change(relpath: str, old: str, new: str) -> None:
+        path = courses_root / relpath
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relpath}"
+        path.write_text(text.replace(old, new))
+
+    return change

@@ -44,6 +44,16 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
         "/admin/users/{other}/reset-link",
         {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
     ),
+    "catalog.catalogue": ("GET", "/courses", dict.fromkeys(ROLES, OK)),
+    "catalog.course": ("GET", "/courses/basics", dict.fromkeys(ROLES, OK)),
+    "catalog.lesson": ("GET", "/courses/basics/lessons/basics-intro", dict.fromkeys(ROLES, OK)),
+    "catalog.quiz": ("GET", "/courses/basics/quizzes/basics-quiz", dict.fromkeys(ROLES, OK)),
+    "catalog.asset": (
+        "GET",
+        "/courses/basics/assets/01-start/images/diagram.png",
+        dict.fromkeys(ROLES, OK),
+    ),
+    "catalog.search_page": ("GET", "/search?q=basics", dict.fromkeys(ROLES, OK)),
 }
 
 #: Endpoints outside the matrix, with the reason.
@@ -59,15 +69,17 @@ def test_every_endpoint_is_in_the_policy(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
-def test_route_role_matrix(client, make_user, login, endpoint, role):
+def test_route_role_matrix(client, make_user, login, sync, endpoint, role):
+    sync()
     method, template, expected = POLICY[endpoint]
     other = make_user(email="other@example.com")
     if role != "anonymous":
         login(make_user(role=role))
     path = template.format(other=other.id)
-    response = client.open(path, method=method, data=FORM_DATA.get(endpoint, {}))
-    assert response.status_code == expected[role], f"{method} {path} as {role}"
-    if response.status_code == REDIRECT and role == "anonymous" and endpoint.startswith("admin."):
+    with client.open(path, method=method, data=FORM_DATA.get(endpoint, {})) as response:
+        status = response.status_code
+    assert status == expected[role], f"{method} {path} as {role}"
+    if status == REDIRECT and role == "anonymous" and endpoint.startswith("admin."):
         assert response.headers["Location"].startswith("/login?next=")
 
 

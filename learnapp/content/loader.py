@@ -839,7 +839,9 @@ def load_course(
     return LoadResult(course if not has_errors(problems) else None, problems, loader.given)
 
 
-def _course_dirs(root: Path) -> list[Path]:
+def course_folders(root: str | os.PathLike[str]) -> list[Path]:
+    """Folders directly under ``root`` that hold a course.md, sorted by name."""
+    root = Path(root)
     try:
         return sorted(
             p
@@ -859,7 +861,7 @@ def load_courses(
     """
     results: list[LoadResult] = []
     seen: dict[str, str] = {}
-    for folder in _course_dirs(Path(root)):
+    for folder in course_folders(Path(root)):
         result = load_course(os.path.join(os.fspath(root), folder.name), urls, reuse=reuse)
         if result.course is not None:
             if result.course.id in seen:
@@ -904,7 +906,7 @@ def check(path: str | os.PathLike[str]) -> list[Problem]:
         return [Problem(given, 1, "no such file or folder")]
     if target.is_dir() and (target / "course.md").is_file():
         return load_course(given).problems
-    if target.is_dir() and _course_dirs(target):
+    if target.is_dir() and course_folders(target):
         return [p for result in load_courses(given) for p in result.problems]
     course_dir = find_course_dir(target)
     if course_dir is None:

@@ -4,6 +4,7 @@ import logging
 
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,7 +16,10 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("main/index.html")
+    from learnapp.catalog.services import visible_courses
+
+    user = current_user if current_user.is_authenticated else None
+    return render_template("main/index.html", courses=visible_courses(user))
 
 
 @bp.get("/healthz")

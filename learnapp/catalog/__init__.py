@@ -1,0 +1,1 @@
+"""The catalogue: courses loaded from course folders, their pages, assets and search."""

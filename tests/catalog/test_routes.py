@@ -1,0 +1,224 @@
+import pytest
+from flask import url_for
+from sqlalchemy import event
+
+from learnapp.content import UrlBuilder
+
+
+def test_catalogue_lists_course_facts(basics, client):
+    body = client.get("/courses").get_data(as_text=True)
+    assert "Course basics" in body
+    assert "A tiny course used by the test suite." in body
+    assert "Beginner" in body
+    assert "About 1 hours" in body or "About 1 hour" in body
+    assert "3 lessons" in body
+
+
+def test_empty_catalogue_explains_itself(client):
+    assert "No courses are published yet." in client.get("/courses").get_data(as_text=True)
+
+
+def test_course_page_shows_outline_start_and_completion_rule(basics, client):
+    body = client.get("/courses/basics").get_data(as_text=True)
+    assert "Getting started" in body
+    assert "More" in body
+    assert 'href="/courses/basics/lessons/basics-intro">Start the course' in body
+    assert "Basics quiz" in body
+    assert "at least 70%" in body
+    assert "<strong>Course basics</strong>" in body  # landing Markdown, rendered at sync
+
+
+def test_lesson_page_has_toc_time_breadcrumb_and_neighbours(basics, client):
+    body = client.get("/courses/basics/lessons/basics-second").get_data(as_text=True)
+    assert 'aria-label="Breadcrumb"' in body
+    assert "About" in body
+    assert "minutes" in body
+    assert 'rel="prev" href="/courses/basics/lessons/basics-intro"' in body
+    assert 'rel="next" href="/courses/basics/lessons/basics-third"' in body
+    assert 'id="toc-heading"' in body
+
+
+def test_lesson_page_links_the_modules_quiz(basics, client):
+    body = client.get("/courses/basics/lessons/basics-third").get_data(as_text=True)
+    assert 'href="/courses/basics/quizzes/basics-quiz"' in body
+
+
+def test_lesson_links_and_images_point_at_app_urls(basics, client):
+    body = client.get("/courses/basics/lessons/basics-intro").get_data(as_text=True)
+    assert 'href="/courses/basics/lessons/basics-second#key-ideas"' in body
+    assert 'src="/courses/basics/assets/01-start/images/diagram.png"' in body
+
+
+def test_url_builder_matches_the_routes(app):
+    urls = UrlBuilder()
+    with app.test_request_context():
+        assert urls.lesson_url("c", "l", None) == url_for(
+            "catalog.lesson", course_slug="c", lesson_slug="l"
+        )
+        assert urls.asset_url("c", "a/b.png") == url_for(
+            "catalog.asset", course_slug="c", asset_path="a/b.png"
+        )
+        assert urls.quiz_url("c", "q") == url_for("catalog.quiz", course_slug="c", quiz_slug="q")
+
+
+def test_quiz_overview_states_the_rules_and_no_answers(basics, client):
+    body = client.get("/courses/basics/quizzes/basics-quiz").get_data(as_text=True)
+    assert "Basics quiz" in body
+    assert "pass mark 70%" in body
+    assert "correct" not in body.lower()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/courses/nope",
+        "/courses/basics/lessons/nope",
+        "/courses/basics/quizzes/nope",
+        "/courses/basics/assets/nope.png",
+    ],
+)
+def test_unknown_items_are_404(basics, client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_assets_are_served_with_cache_headers(basics, client):
+    with client.get("/courses/basics/assets/01-start/images/diagram.png") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/png"
+        assert "max-age=86400" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../course.md",
+        "..%2Fcourse.md",
+        "%2e%2e/course.md",
+        "01-start/../../basics/course.md",
+        "02-more/quiz.md",
+        "02-more%2Fquiz.md",
+        "course.md",
+        "/etc/passwd",
+        "%2Fetc%2Fpasswd",
+        "..%5C..%5Cetc%5Cpasswd",
+        "....//course.md",
+        ".hidden",
+        "01-start/images/%00diagram.png",
+    ],
+)
+def test_asset_route_refuses_traversal_and_sources(basics, client, path):
+    with client.get(f"/courses/basics/assets/{path}") as response:
+        if response.status_code == 308:  # Werkzeug merges "//" and redirects within the site
+            assert response.headers["Location"].startswith(
+                "http://localhost/courses/basics/assets/"
+            )
+            return
+        assert response.status_code in (400, 404), path
+        assert b"basics-quiz" not in response.data
+
+
+def test_draft_course_is_404_for_students_and_visible_to_its_instructor(
+    courses_root, edit, sync, client, login, make_user, instructor
+):
+    edit("basics/course.md", "status: published", "status: draft")
+    sync()
+    assert client.get("/courses/basics").status_code == 404
+    assert b"Course basics" not in client.get("/courses").data
+    login(make_user())
+    assert client.get("/courses/basics/lessons/basics-intro").status_code == 404
+    login(instructor)
+    body = client.get("/courses/basics").get_data(as_text=True)
+    assert "Draft" in body
+    assert client.get("/courses/basics/lessons/basics-intro").status_code == 200
+
+
+def test_problems_show_to_instructors_and_admins_only(
+    basics, edit, sync, client, login, make_user, instructor, admin
+):
+    edit("basics/02-more/third.md", "minutes:", "minutes: lots\nx:")
+    sync()
+    for user, visible in ((make_user(), False), (instructor, True), (admin, True)):
+        login(user)
+        body = client.get("/courses/basics/lessons/basics-intro").get_data(as_text=True)
+        assert ("third.md:" in body) is visible, user.role
+        assert ("Course file errors" in body) is visible
+
+
+@pytest.mark.app_config(ENV="development")
+def test_development_reloads_edited_courses_on_next_page(courses_root, edit, sync, client):
+    sync()
+    client.get("/courses/basics")
+    edit("basics/01-start/intro.md", "title: Introduction", "title: Welcome aboard")
+    import time
+
+    time.sleep(1.05)  # the watcher looks at most once a second
+    assert "Welcome aboard" in client.get("/courses/basics").get_data(as_text=True)
+
+
+def test_lesson_page_query_count_does_not_grow_with_lessons(
+    courses_root, sync, client, db, login, student
+):
+    """Same number of queries for a 3-lesson course and a 60-lesson one."""
+
+    def queries_for(path):
+        seen = []
+
+        def count(_conn, _cursor, statement, *_args):
+            if not statement.startswith("BEGIN"):
+                seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    sync()
+    login(student)
+    small = queries_for("/courses/basics/lessons/basics-second")
+    module = courses_root / "basics/01-start"
+    names = []
+    for n in range(57):
+        name = f"extra{n}.md"
+        (module / name).write_text(
+            f"---\nid: extra-{n}\ntitle: Extra {n}\nminutes: 3\n---\nText {n}.\n"
+        )
+        names.append(name)
+    listing = (module / "module.md").read_text()
+    (module / "module.md").write_text(
+        listing.replace("  - second.md\n", "  - second.md\n" + "".join(f"  - {n}\n" for n in names))
+    )
+    report = sync()
+    assert report.ok, report.problems
+    large = queries_for("/courses/basics/lessons/basics-second")
+    assert large == small
+    assert small <= 6
+    assert queries_for("/courses/basics") == queries_for("/courses/basics")
+
+
+def test_search_finds_lessons_with_highlighted_snippets(basics, client):
+    body = client.get("/search?q=permanent").get_data(as_text=True)
+    assert "1 lesson found" in body or "lessons found" in body
+    assert "<mark>" in body
+    assert 'href="/courses/basics/lessons/' in body
+
+
+def test_search_escapes_the_query_and_handles_operators(basics, client):
+    for query in ["<script>alert(1)</script>", '"unbalanced', "NEAR(a b)", "* OR -", "a:*&|!"]:
+        response = client.get("/search", query_string={"q": query})
+        assert response.status_code == 200
+        assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+
+
+def test_search_ignores_draft_courses(courses_root, edit, sync, client, login, instructor):
+    edit("basics/course.md", "status: published", "status: draft")
+    sync()
+    login(instructor)
+    assert "0 lessons found" in client.get("/search?q=permanent").get_data(as_text=True)
+
+
+def test_search_without_a_query_shows_the_form(client):
+    body = client.get("/search").get_data(as_text=True)
+    assert 'type="search"' in body
+    assert "found" not in body

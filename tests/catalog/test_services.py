@@ -1,0 +1,169 @@
+from sqlalchemy import func, select
+
+from learnapp.catalog import services
+from learnapp.catalog.models import Course, Lesson, Module, Question, QuestionVersion, Quiz
+
+
+def count(db, model, **where):
+    return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
+
+
+def test_sync_loads_the_whole_course(basics, db):
+    assert basics.title == "Course basics"
+    assert basics.is_published
+    assert basics.certificate_enabled
+    assert basics.lesson_count == 3
+    assert basics.completion["quizzes"] == {"basics-quiz": 70}
+    assert [m.slug for m in basics.modules] == ["basics-m1", "basics-m2"]
+    assert count(db, Lesson) == 3
+    assert count(db, Quiz) == 1
+    assert count(db, Question) == 7
+    assert count(db, QuestionVersion) == 7
+    intro = db.session.scalar(select(Lesson).filter_by(slug="basics-intro"))
+    assert "<table>" in intro.html
+    assert intro.toc[0][1] == "what-you-will-learn"
+
+
+def test_second_sync_changes_nothing_and_renders_nothing(basics, sync, db):
+    before = {
+        lesson.slug: (lesson.render_key, lesson.html)
+        for lesson in db.session.scalars(select(Lesson))
+    }
+    synced_at = basics.synced_at
+    report = sync()
+    assert report.unchanged == ["basics"]
+    assert report.rendered_lessons == 0
+    db.session.refresh(basics)
+    assert basics.synced_at == synced_at
+    after = {
+        lesson.slug: (lesson.render_key, lesson.html)
+        for lesson in db.session.scalars(select(Lesson))
+    }
+    assert after == before
+
+
+def test_editing_one_lesson_rerenders_only_lessons_that_depend_on_it(basics, sync, edit, db):
+    edit("basics/02-more/third.md", "title: Third lesson", "title: Third lesson, revised")
+    report = sync()
+    assert report.updated == ["basics"]
+    assert report.rendered_lessons == 1
+    third = db.session.scalar(select(Lesson).filter_by(slug="basics-third"))
+    assert third.title == "Third lesson, revised"
+
+
+def test_renaming_a_file_keeps_the_row_by_id(basics, sync, courses_root, edit, db):
+    old_id = db.session.scalar(select(Lesson.id).filter_by(slug="basics-second"))
+    (courses_root / "basics/01-start/second.md").rename(courses_root / "basics/01-start/renamed.md")
+    edit("basics/01-start/module.md", "- second.md", "- renamed.md")
+    edit("basics/01-start/intro.md", "(second.md#key-ideas)", "(renamed.md#key-ideas)")
+    assert sync().updated == ["basics"]
+    lesson = db.session.scalar(select(Lesson).filter_by(slug="basics-second"))
+    assert lesson.id == old_id
+    assert lesson.source_path.endswith("renamed.md")
+
+
+def test_removed_lessons_and_questions_are_retired_not_deleted(
+    basics, sync, edit, courses_root, db
+):
+    (courses_root / "basics/01-start/second.md").unlink()
+    edit("basics/01-start/module.md", "  - second.md\n", "")
+    edit("basics/01-start/intro.md", "Read on in [the second lesson](second.md#key-ideas).", "")
+    edit("basics/02-more/quiz.md", "lesson: basics-second#key-ideas\n", "")
+    report = sync()
+    assert report.ok, report.problems
+    second = db.session.scalar(select(Lesson).filter_by(slug="basics-second"))
+    assert second.is_retired
+    assert count(db, Lesson, is_retired=False) == 2
+    db.session.refresh(basics)
+    assert basics.lesson_count == 2
+
+
+def test_changed_question_keeps_its_old_version(basics, sync, courses_root, db):
+    quiz = courses_root / "basics/02-more/quiz.md"
+    text = quiz.read_text()
+    quiz.write_text(text.replace("id: q-single\n", "id: q-single\npoints: 3\n", 1))
+    assert sync().updated == ["basics"]
+    question = db.session.scalar(select(Question).filter_by(slug="q-single"))
+    assert question.points == 3
+    assert count(db, QuestionVersion, question_id=question.id) == 2
+
+
+def test_broken_course_keeps_serving_last_good_version(basics, sync, edit, db, client):
+    edit("basics/02-more/third.md", "title: Third lesson", "title: [unclosed")
+    report = sync()
+    assert report.failed == ["basics"]
+    db.session.refresh(basics)
+    assert basics.has_errors
+    assert any("third.md:" in line for line in basics.problems)
+    assert db.session.scalar(select(Lesson.title).filter_by(slug="basics-third")) == "Third lesson"
+    assert client.get("/courses/basics/lessons/basics-third").status_code == 200
+
+
+def test_one_broken_course_does_not_stop_others(courses_root, sync, db):
+    import shutil
+
+    shutil.copytree(courses_root / "basics", courses_root / "other")
+    course_md = courses_root / "other/course.md"
+    course_md.write_text(
+        course_md.read_text()
+        .replace("id: basics", "id: other")
+        .replace("level: beginner", "level: expert")
+    )
+    report = sync()
+    assert report.created == ["basics"]
+    assert report.failed == ["other"]
+    assert any("other/course.md:7:" in line and "level" in line for line in report.problems)
+
+
+def test_removed_course_folder_is_retired(basics, sync, courses_root, db):
+    import shutil
+
+    shutil.rmtree(courses_root / "basics")
+    assert sync().retired == ["basics"]
+    db.session.refresh(basics)
+    assert basics.is_retired
+    assert services.visible_courses(None) == []
+
+
+def test_unknown_instructor_emails_are_warnings(basics):
+    (line,) = basics.problems
+    assert line.endswith('course.md:9: warning: instructor "instructor@example.com" has no account')
+    assert not basics.has_errors
+
+
+def test_known_instructor_gives_no_warning(instructor, sync, db, courses_root):
+    sync()
+    course = db.session.scalar(select(Course).filter_by(slug="basics"))
+    assert course.problems == []
+
+
+def test_instructors_are_named_by_file_or_assigned(basics, instructor, make_user, db):
+    other = make_user(role="instructor")
+    student = make_user()
+    assert services.is_course_instructor(instructor, basics)
+    assert not services.is_course_instructor(other, basics)
+    assert not services.is_course_instructor(student, basics)
+    services.assign_instructor(basics, other)
+    db.session.commit()
+    assert services.is_course_instructor(other, basics)
+
+
+def test_draft_courses_are_visible_to_instructors_and_admins_only(
+    courses_root, edit, sync, db, instructor, admin, student
+):
+    edit("basics/course.md", "status: published", "status: draft")
+    sync()
+    course = db.session.scalar(select(Course).filter_by(slug="basics"))
+    assert not services.can_see(None, course)
+    assert not services.can_see(student, course)
+    assert services.can_see(instructor, course)
+    assert services.can_see(admin, course)
+
+
+def test_modules_are_ordered_as_the_course_file_says(basics, edit, sync, db):
+    edit("basics/course.md", "  - 01-start\n  - 02-more", "  - 02-more\n  - 01-start")
+    edit("basics/02-more/module.md", "prerequisites: [basics-m1]\n", "")
+    report = sync()
+    assert report.ok, report.problems
+    modules = db.session.scalars(select(Module).order_by(Module.position)).all()
+    assert [m.slug for m in modules] == ["basics-m2", "basics-m1"]

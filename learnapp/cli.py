@@ -6,6 +6,7 @@ import click
 from flask import current_app, url_for
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from learnapp.auth import services
 from learnapp.auth.models import Role, User
@@ -108,12 +109,14 @@ def check_courses(path: str | None) -> None:
     """Validate course files without touching the database.
 
     PATH is the courses folder (default: the configured one), one course folder or one file.
-    Prints every problem as path:line: message and exits 1 if any is an error.
+    Prints every problem as path:line: message and exits 1 if any is an error. When the
+    database can be read, instructor e-mails without an account are warnings.
     """
+    from learnapp.catalog.services import courses_dir
     from learnapp.content import check
 
-    target = path or current_app.config["COURSES_DIR"]
-    problems = check(target)
+    target = path or str(courses_dir())
+    problems = check(target, known_emails=_known_emails())
     for problem in problems:
         click.echo(str(problem))
     errors = [problem for problem in problems if problem.is_error]
@@ -122,6 +125,17 @@ def check_courses(path: str | None) -> None:
         click.echo(f"{len(errors)} error(s), {warnings} warning(s) in {target}", err=True)
         raise SystemExit(1)
     click.echo(f"OK: {target} ({warnings} warning(s))", err=True)
+
+
+def _known_emails() -> list[str] | None:
+    """Account e-mails, read only; None when there is no database to read yet."""
+    try:
+        emails = list(db.session.scalars(select(User.email)))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
+    db.session.rollback()
+    return emails
 
 
 @courses_cli.command("sync")

@@ -898,24 +898,35 @@ def find_course_dir(path: Path) -> Path | None:
     return None
 
 
-def check(path: str | os.PathLike[str]) -> list[Problem]:
-    """Validate a courses root, one course folder, or the course containing one file."""
+def check(path: str | os.PathLike[str], known_emails: Iterable[str] | None = None) -> list[Problem]:
+    """Validate a courses root, one course folder, or the course containing one file.
+
+    With ``known_emails``, instructor e-mails that match no account are reported as warnings.
+    """
     given = os.fspath(path)
     target = Path(given)
     if not target.exists():
         return [Problem(given, 1, "no such file or folder")]
     if target.is_dir() and (target / "course.md").is_file():
-        return load_course(given).problems
-    if target.is_dir() and course_folders(target):
-        return [p for result in load_courses(given) for p in result.problems]
-    course_dir = find_course_dir(target)
-    if course_dir is None:
-        return [Problem(given, 1, "not inside a course: no course.md found here or above")]
-    rel = os.path.relpath(course_dir, target if target.is_dir() else target.parent)
-    shown = os.path.normpath(
-        os.path.join(given if target.is_dir() else os.path.dirname(given) or ".", rel)
-    )
-    return load_course(shown).problems
+        results = [load_course(given)]
+    elif target.is_dir() and course_folders(target):
+        results = load_courses(given)
+    else:
+        course_dir = find_course_dir(target)
+        if course_dir is None:
+            return [Problem(given, 1, "not inside a course: no course.md found here or above")]
+        rel = os.path.relpath(course_dir, target if target.is_dir() else target.parent)
+        shown = os.path.normpath(
+            os.path.join(given if target.is_dir() else os.path.dirname(given) or ".", rel)
+        )
+        results = [load_course(shown)]
+    problems = [p for result in results for p in result.problems]
+    if known_emails is not None:
+        emails = list(known_emails)
+        for result in results:
+            if result.course is not None:
+                problems += check_instructors(result.course, emails)
+    return problems
 
 
 def resolve_asset(course_dir: str | os.PathLike[str], relpath: str) -> Path | None:

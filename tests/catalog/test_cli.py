@@ -86,3 +86,22 @@ def test_assign_instructor(runner, sync, student, db):
 def test_course_commands_have_help(runner):
     for command in ("check", "sync", "assign-instructor"):
         assert "Usage:" in runner.invoke(args=["courses", command, "--help"]).output
+
+
+def test_courses_check_warns_about_unknown_instructors(runner):
+    result = runner.invoke(args=["courses", "check"])
+    assert result.exit_code == 0
+    warning = 'course.md:9: warning: instructor "instructor@example.com" has no account'
+    assert warning in result.output
+
+
+def test_courses_check_knows_existing_instructors(runner, instructor):
+    result = runner.invoke(args=["courses", "check"])
+    assert "has no account" not in result.output
+
+
+def test_courses_check_works_without_a_database(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing-dir/none.db")
+    result = app.test_cli_runner().invoke(args=["courses", "check"])
+    assert result.exit_code == 0, result.output
+    assert "OK:" in result.output

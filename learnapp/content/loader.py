@@ -649,6 +649,14 @@ class _CourseLoader:
                     doc.meta.error(
                         f'draw: {count} questions tagged "{tag}" but the quiz has {have}', tag_line
                     )
+                    return
+            if not _can_draw(settings.draw, questions):
+                total = sum(settings.draw.values())
+                doc.meta.error(
+                    f"draw: {total} different questions are needed, but questions carrying "
+                    "several of these tags cannot fill every group at once",
+                    line,
+                )
 
     def completion(self, meta: Fields) -> CompletionRules:
         all_lessons = [doc.id for m in self.modules for doc in m.lessons if doc.id]
@@ -757,6 +765,23 @@ class _CourseLoader:
                     data = normalise_source(data).encode("utf-8")
             digest.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
         return digest.hexdigest()
+
+
+def _can_draw(draw: dict[str, int], questions: list[QuestionSpec]) -> bool:
+    """Whether distinct questions can fill every tag group (bipartite matching, Kuhn's)."""
+    slots = [tag for tag, count in draw.items() for _ in range(count)]
+    owner: dict[int, int] = {}  # question index -> slot index
+
+    def assign(slot: int, seen: set[int]) -> bool:
+        for index, question in enumerate(questions):
+            if slots[slot] in question.tags and index not in seen:
+                seen.add(index)
+                if index not in owner or assign(owner[index], seen):
+                    owner[index] = slot
+                    return True
+        return False
+
+    return all(assign(slot, set()) for slot in range(len(slots)))
 
 
 def _quiz_settings(meta: Fields) -> QuizSettings:

@@ -217,6 +217,16 @@ RULES = [
         id="draw-too-many",
     ),
     pytest.param(
+        {
+            "m1/quiz.md": QUIZ.replace("title: Quiz", "title: Quiz\ndraw: {a: 1, b: 1}").replace(
+                "prompt: Pick A.", "prompt: Pick A.\ntags: [a, b]"
+            )
+        },
+        "demo/m1/quiz.md:4: draw: 2 different questions are needed, but questions carrying"
+        " several of these tags cannot fill every group at once",
+        id="draw-overlapping-tags",
+    ),
+    pytest.param(
         {"m1/quiz.md": QUIZ.replace("title: Quiz", "title: Quiz\nopens_at: 2026-01-01")},
         'demo/m1/quiz.md:4: "opens_at" must be an ISO date-time with time zone, got 2026-01-01'
         " (add a time zone, e.g. Z)",
@@ -498,3 +508,15 @@ def test_resolve_asset(relpath: str, served: bool) -> None:
     from learnapp.content import resolve_asset
 
     assert (resolve_asset(DATA / "courses" / "basics", relpath) is not None) is served
+
+
+def test_draw_by_tag_accepts_overlapping_tags_when_distinct_questions_exist() -> None:
+    from types import SimpleNamespace
+
+    from learnapp.content.loader import _can_draw
+
+    both = [SimpleNamespace(tags=("a", "b")), SimpleNamespace(tags=("a", "b"))]
+    assert _can_draw({"a": 1, "b": 1}, both)  # type: ignore[arg-type]
+    assert not _can_draw({"a": 2, "b": 1}, both)  # type: ignore[arg-type]
+    chain = [SimpleNamespace(tags=("a",)), SimpleNamespace(tags=("a", "b"))]
+    assert _can_draw({"a": 1, "b": 1}, chain)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ OK, REDIRECT, FORBIDDEN = 200, 302, 403
 POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
     "main.index": ("GET", "/", dict.fromkeys(ROLES, OK)),
     "main.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, OK)),
+    "main.favicon": ("GET", "/favicon.ico", dict.fromkeys(ROLES, OK)),
     "auth.login": ("GET", "/login", {"anonymous": OK} | dict.fromkeys(ROLES[1:], REDIRECT)),
     "auth.register": ("GET", "/register", {"anonymous": OK} | dict.fromkeys(ROLES[1:], REDIRECT)),
     "auth.logout": ("POST", "/logout", dict.fromkeys(ROLES, REDIRECT)),
@@ -59,7 +60,7 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
 #: Endpoints outside the matrix, with the reason.
 EXEMPT = {"static": "public files"}
 
-FORM_DATA = {"admin.set_role": {"role": "instructor"}}
+FORM_DATA = {"admin.set_role": {"role-role": "instructor"}}
 
 
 def test_every_endpoint_is_in_the_policy(app):
@@ -87,7 +88,7 @@ def test_route_role_matrix(client, make_user, login, sync, endpoint, role):
 def test_admin_gets_404_for_missing_users(client, admin, login, path):
     login(admin)
     method = "POST" if path.endswith("role") else "GET"
-    assert client.open(path, method=method, data={"role": "student"}).status_code == 404
+    assert client.open(path, method=method, data={"role-role": "student"}).status_code == 404
 
 
 def test_role_change_takes_effect_on_the_next_request(client, make_user, login, db):

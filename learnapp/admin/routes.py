@@ -39,9 +39,9 @@ def user(user_id: int) -> ResponseReturnValue:
     return render_template(
         "admin/user.html",
         user=target,
-        role_form=RoleForm(role=target.role),
-        active_form=ActiveForm(),
-        reset_form=ResetLinkForm(),
+        role_form=RoleForm(prefix="role", role=target.role),
+        active_form=ActiveForm(prefix="active"),
+        reset_form=ResetLinkForm(prefix="reset"),
     )
 
 
@@ -49,7 +49,7 @@ def user(user_id: int) -> ResponseReturnValue:
 @role_required(Role.ADMIN)
 def set_role(user_id: int) -> ResponseReturnValue:
     target = _get_user(user_id)
-    form = RoleForm()
+    form = RoleForm(prefix="role")
     if not form.validate_on_submit():
         abort(400)
     if target.id == current_user.id and form.role.data != Role.ADMIN:
@@ -67,7 +67,7 @@ def set_role(user_id: int) -> ResponseReturnValue:
 @role_required(Role.ADMIN)
 def set_active(user_id: int) -> ResponseReturnValue:
     target = _get_user(user_id)
-    form = ActiveForm()
+    form = ActiveForm(prefix="active")
     if not form.validate_on_submit():
         abort(400)
     if target.id == current_user.id:
@@ -85,7 +85,7 @@ def set_active(user_id: int) -> ResponseReturnValue:
 @role_required(Role.ADMIN)
 def reset_link(user_id: int) -> ResponseReturnValue:
     target = _get_user(user_id)
-    if not ResetLinkForm().validate_on_submit():
+    if not ResetLinkForm(prefix="reset").validate_on_submit():
         abort(400)
     token = auth_services.issue_reset_token(target, actor=current_user)
     db.session.commit()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import text
@@ -20,6 +20,12 @@ def index() -> ResponseReturnValue:
 
     user = current_user if current_user.is_authenticated else None
     return render_template("main/index.html", courses=visible_courses(user))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers ask for /favicon.ico on their own; answer with the site icon."""
+    return current_app.send_static_file("favicon.png")
 
 
 @bp.get("/healthz")

@@ -24,7 +24,8 @@ def test_empty_search_shows_a_helpful_state(client, admin, login):
 def test_admin_changes_role_with_reason_and_audit(client, admin, student, login, db):
     login(admin)
     response = client.post(
-        f"/admin/users/{student.id}/role", data={"role": "instructor", "reason": "teaches NMT"}
+        f"/admin/users/{student.id}/role",
+        data={"role-role": "instructor", "role-reason": "teaches NMT"},
     )
     assert response.status_code == 302
     assert db.session.get(User, student.id).role == "instructor"
@@ -36,7 +37,7 @@ def test_admin_changes_role_with_reason_and_audit(client, admin, student, login,
 
 def test_admin_cannot_demote_or_deactivate_themselves(client, admin, login, db):
     login(admin)
-    client.post(f"/admin/users/{admin.id}/role", data={"role": "student"})
+    client.post(f"/admin/users/{admin.id}/role", data={"role-role": "student"})
     client.post(f"/admin/users/{admin.id}/active", data={})
     refreshed = db.session.get(User, admin.id)
     assert refreshed.role == "admin"
@@ -45,7 +46,7 @@ def test_admin_cannot_demote_or_deactivate_themselves(client, admin, login, db):
 
 def test_admin_deactivates_and_reactivates(client, admin, student, login, db):
     login(admin)
-    client.post(f"/admin/users/{student.id}/active", data={"reason": "left"})
+    client.post(f"/admin/users/{student.id}/active", data={"active-reason": "left"})
     assert db.session.get(User, student.id).is_active is False
     client.post(f"/admin/users/{student.id}/active", data={})
     assert db.session.get(User, student.id).is_active is True
@@ -62,4 +63,7 @@ def test_admin_issues_reset_link_shown_once(app, client, admin, student, login):
 
 def test_invalid_role_is_rejected(client, admin, student, login):
     login(admin)
-    assert client.post(f"/admin/users/{student.id}/role", data={"role": "root"}).status_code == 400
+    assert (
+        client.post(f"/admin/users/{student.id}/role", data={"role-role": "root"}).status_code
+        == 400
+    )

@@ -1,6 +1,8 @@
-"""``flask users …`` commands. They call services and commit once."""
+"""``flask users …`` and ``flask courses …`` commands. They call services and commit once."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import current_app, url_for
@@ -129,6 +131,9 @@ def check_courses(path: str | None) -> None:
 
 def _known_emails() -> list[str] | None:
     """Account e-mails, read only; None when there is no database to read yet."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return None  # connecting would create an empty database file
     try:
         emails = list(db.session.scalars(select(User.email)))
     except SQLAlchemyError:

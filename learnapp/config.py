@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 ENVIRONMENTS = ("production", "development", "testing")
@@ -77,6 +78,12 @@ def _dev_secret_key(instance_path: str) -> str:
     return key
 
 
+def _maintenance_command() -> bool:
+    """True inside a ``flask`` CLI command other than ``run``."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.command.name != "run"
+
+
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     """Fill ``app.config`` and check it.
 
@@ -102,13 +109,18 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if not app.config["COURSES_DIR"]:
         app.config["COURSES_DIR"] = str(Path(app.root_path).parent / "courses")
     if not app.config["SECRET_KEY"]:
-        if env == "production":
+        if env == "production" and _maintenance_command():
+            # CLI commands (courses check, db upgrade, ...) sign nothing: a throwaway key lets
+            # them run; serving (gunicorn, flask run) still refuses to start without one.
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
+        elif env == "production":
             raise ConfigError(
                 "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
                 "(e.g. python -c 'import secrets; print(secrets.token_hex(32))'), "
                 "or set LEARNAPP_ENV=development for a local key."
             )
-        app.config["SECRET_KEY"] = _dev_secret_key(app.instance_path)
+        else:
+            app.config["SECRET_KEY"] = _dev_secret_key(app.instance_path)
 
     secure = app.config["COOKIE_SECURE"]
     if secure is None:

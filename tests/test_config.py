@@ -106,3 +106,25 @@ def test_wsgi_module_exposes_app(monkeypatch, tmp_path):
     finally:
         sys.path.pop(0)
     assert wsgi.app.name == "learnapp"
+
+
+def test_maintenance_commands_run_without_secret_key_but_serving_does_not(tmp_path):
+    """`flask courses check` works on a bare checkout; `flask run` and gunicorn refuse."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "LEARNAPP_ENV")}
+    env["LEARNAPP_INSTANCE_PATH"] = str(tmp_path)
+    flask = [sys.executable, "-m", "flask", "--app", "learnapp"]
+    check = subprocess.run(
+        [*flask, "courses", "check"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert check.returncode == 0, check.stderr
+    serve = subprocess.run(
+        [*flask, "run", "--port", "5999"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert serve.returncode != 0
+    assert "SECRET_KEY is not set" in serve.stderr
+    assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "learnapp.db").exists()  # checking touched no database

@@ -130,5 +130,3 @@ def test_printing_hides_navigation(page: Page) -> None:
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".pager")).to_be_hidden()
     expect(page.locator("article.lesson")).to_be_visible()
-
-

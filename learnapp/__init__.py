@@ -75,13 +75,14 @@ def register_blueprints(app: Flask) -> None:
     from learnapp.auth.routes import bp as auth_bp
     from learnapp.catalog.routes import bp as catalog_bp
     from learnapp.main.routes import bp as main_bp
+    from learnapp.quizzes.routes import bp as quizzes_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, catalog_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, catalog_bp, quizzes_bp):
         app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:
-    from learnapp.cli import courses_cli, users_cli
+    from learnapp.cli import courses_cli, quizzes_cli, users_cli
 
-    app.cli.add_command(users_cli)
-    app.cli.add_command(courses_cli)
+    for group in (users_cli, courses_cli, quizzes_cli):
+        app.cli.add_command(group)

@@ -183,3 +183,40 @@ def assign_instructor(course_slug: str, email: str) -> None:
     added = catalog.assign_instructor(course, user)
     db.session.commit()
     click.echo(f"{user.email} {'now teaches' if added else 'already teaches'} {course.slug}.")
+
+
+quizzes_cli = AppGroup("quizzes", help="Quiz maintenance: close overdue attempts, regrade.")
+
+
+@quizzes_cli.command("close-overdue")
+def close_overdue() -> None:
+    """Submit every open attempt past its time limit, graded with what was saved (for cron)."""
+    from learnapp.quizzes import services as quizzes
+
+    closed = quizzes.close_overdue()
+    db.session.commit()
+    for attempt in closed:
+        click.echo(f"closed attempt {attempt.id} (user {attempt.user_id}): {attempt.percent}%")
+    click.echo(f"{len(closed)} overdue attempt(s) closed.", err=True)
+
+
+@quizzes_cli.command("regrade")
+@click.argument("quiz_slug")
+@click.option("--course", "course_slug", required=True, help="Course id.")
+def regrade(quiz_slug: str, course_slug: str) -> None:
+    """Re-score submitted attempts of QUIZ_SLUG with the current questions (after a key fix)."""
+    from learnapp.audit import services as audit
+    from learnapp.catalog.models import Course, Quiz
+    from learnapp.quizzes import services as quizzes
+
+    quiz = db.session.scalar(
+        select(Quiz).join(Course).where(Course.slug == course_slug, Quiz.slug == quiz_slug)
+    )
+    if quiz is None:
+        raise click.ClickException(f"No quiz {quiz_slug} in course {course_slug}.")
+    changed = quizzes.regrade_quiz(quiz)
+    audit.record("quiz.regraded", target=quiz, changed=len(changed))
+    db.session.commit()
+    for attempt, old, new in changed:
+        click.echo(f"attempt {attempt.id} (user {attempt.user_id}): {old} -> {new} points")
+    click.echo(f"{len(changed)} score(s) changed.", err=True)

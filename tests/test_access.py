@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 ROLES = ("anonymous", "student", "instructor", "admin")
-OK, REDIRECT, FORBIDDEN = 200, 302, 403
+OK, REDIRECT, FORBIDDEN, NOT_FOUND = 200, 302, 403, 404
+NOT_YOURS = {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], NOT_FOUND)
 
 #: endpoint -> (method, path template, {role: expected status})
 POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
@@ -48,13 +49,31 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
     "catalog.catalogue": ("GET", "/courses", dict.fromkeys(ROLES, OK)),
     "catalog.course": ("GET", "/courses/basics", dict.fromkeys(ROLES, OK)),
     "catalog.lesson": ("GET", "/courses/basics/lessons/basics-intro", dict.fromkeys(ROLES, OK)),
-    "catalog.quiz": ("GET", "/courses/basics/quizzes/basics-quiz", dict.fromkeys(ROLES, OK)),
+    "quizzes.overview": ("GET", "/courses/basics/quizzes/basics-quiz", dict.fromkeys(ROLES, OK)),
     "catalog.asset": (
         "GET",
         "/courses/basics/assets/01-start/images/diagram.png",
         dict.fromkeys(ROLES, OK),
     ),
     "catalog.search_page": ("GET", "/search?q=basics", dict.fromkeys(ROLES, OK)),
+    "quizzes.start": (
+        "POST",
+        "/courses/basics/quizzes/basics-quiz/attempts",
+        dict.fromkeys(ROLES, REDIRECT),
+    ),
+    # {attempt} belongs to another student: nobody else may see or change it.
+    "quizzes.take": ("GET", "/attempts/{attempt}", NOT_YOURS),
+    "quizzes.summary": ("GET", "/attempts/{attempt}/summary", NOT_YOURS),
+    "quizzes.submit": ("POST", "/attempts/{attempt}/submit", NOT_YOURS),
+    "quizzes.review": ("GET", "/attempts/{attempt}/review", NOT_YOURS),
+    # Saving needs the attempt's own signed token, whoever asks.
+    "quizzes.save": ("POST", "/attempts/{attempt}", dict.fromkeys(ROLES, 400)),
+    "quizzes.autosave": ("POST", "/attempts/{attempt}/autosave", dict.fromkeys(ROLES, 400)),
+    "quizzes.practice": (
+        "GET",
+        "/practice",
+        {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK),
+    ),
 }
 
 #: Endpoints outside the matrix, with the reason.
@@ -70,13 +89,19 @@ def test_every_endpoint_is_in_the_policy(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
-def test_route_role_matrix(client, make_user, login, sync, endpoint, role):
+def test_route_role_matrix(client, make_user, login, sync, db, endpoint, role):
+    from learnapp.catalog.models import Quiz
+    from learnapp.quizzes import services as quizzes
+
     sync()
     method, template, expected = POLICY[endpoint]
     other = make_user(email="other@example.com")
+    quiz = db.session.scalar(db.select(Quiz).filter_by(slug="basics-quiz"))
+    attempt = quizzes.start_attempt(other, quiz)
+    db.session.commit()
     if role != "anonymous":
         login(make_user(role=role))
-    path = template.format(other=other.id)
+    path = template.format(other=other.id, attempt=attempt.id)
     with client.open(path, method=method, data=FORM_DATA.get(endpoint, {})) as response:
         status = response.status_code
     assert status == expected[role], f"{method} {path} as {role}"

@@ -10,16 +10,39 @@ from sqlalchemy import func, select
 pytestmark = pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 
 
-def post_routes(app):
+#: POST routes authorised by the signed per-attempt token instead of the session's CSRF token,
+#: so that an expired session loses no quiz answers; the token plays the CSRF token's part.
+ATTEMPT_TOKEN_ROUTES = {"quizzes.save", "quizzes.autosave"}
+
+
+def post_routes(app, *, csrf_only=True):
     """Every URL rule accepting POST, with sample arguments, from the URL map."""
-    samples = {"user_id": 1, "token": "x" * 43}
+    samples = {"user_id": 1, "attempt_id": 1, "token": "x" * 43}
     for rule in app.url_map.iter_rules():
-        if "POST" in rule.methods:
+        if "POST" in rule.methods and (rule.endpoint not in ATTEMPT_TOKEN_ROUTES or not csrf_only):
             yield rule.build({arg: samples.get(arg, "x") for arg in rule.arguments})[1]
 
 
 def test_there_are_post_routes_to_check(app):
     assert {"/login", "/logout", "/register", "/account"} <= set(post_routes(app))
+
+
+def test_only_the_attempt_save_routes_are_exempt(app):
+    exempt = {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if f"{view.__module__}.{view.__name__}" in app.extensions["csrf"]._exempt_views
+    }
+    assert exempt <= ATTEMPT_TOKEN_ROUTES | {"main.healthz"}
+
+
+@pytest.mark.parametrize("token", [None, "forged", "eyJhIjoxfQ.bad-signature"])
+def test_attempt_save_routes_refuse_a_missing_or_forged_attempt_token(app, client, token):
+    exempt_paths = set(post_routes(app, csrf_only=False)) - set(post_routes(app))
+    assert exempt_paths == {"/attempts/1", "/attempts/1/autosave"}
+    for path in exempt_paths:
+        data = {} if token is None else {"attempt_token": token}
+        assert client.post(path, data=data).status_code == 400
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])

@@ -108,18 +108,6 @@ def lesson(course_slug: str, lesson_slug: str) -> ResponseReturnValue:
     )
 
 
-@bp.get("/courses/<course_slug>/quizzes/<quiz_slug>")
-def quiz(course_slug: str, quiz_slug: str) -> ResponseReturnValue:
-    course = _course_or_404(course_slug)
-    quiz = services.get_quiz(course, quiz_slug) or abort(404)
-    modules = services.course_outline(course)
-    module = next(m for m in modules if m.id == quiz.module_id)
-    passing = course.completion.get("quizzes", {}).get(quiz.slug)
-    return render_template(
-        "catalog/quiz.html", course=course, module=module, quiz=quiz, passing=passing
-    )
-
-
 @bp.get("/courses/<course_slug>/assets/<path:asset_path>")
 def asset(course_slug: str, asset_path: str) -> ResponseReturnValue:
     course = _course_or_404(course_slug)

@@ -58,7 +58,9 @@ def test_url_builder_matches_the_routes(app):
         assert urls.asset_url("c", "a/b.png") == url_for(
             "catalog.asset", course_slug="c", asset_path="a/b.png"
         )
-        assert urls.quiz_url("c", "q") == url_for("catalog.quiz", course_slug="c", quiz_slug="q")
+        assert urls.quiz_url("c", "q") == url_for(
+            "quizzes.overview", course_slug="c", quiz_slug="q"
+        )
 
 
 def test_quiz_overview_states_the_rules_and_no_answers(basics, client):

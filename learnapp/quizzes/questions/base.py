@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from learnapp.content.errors import CourseFileError, Location, Problem
 from learnapp.content.fields import Fields, describe, is_id, to_decimal
@@ -229,6 +229,51 @@ class QuestionType(ABC):
         """Render hint for templates: the type name (radio, checkboxes, text...)."""
         return self.name
 
+    def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
+        """What the student may see while answering, options in the planned ``order``.
+
+        Never anything from the answer key (correct flags, weights, feedback, accepted answers,
+        explanation, lesson link). Options carry opaque tokens (:func:`option_token`) instead of
+        their ids, because default ids (a, b, c in key order) would give the key away; map a
+        submitted answer back with :meth:`answer_from_view`.
+
+        :raises ValueError: when ``order`` is not a permutation of the question's option ids.
+        """
+        return base_view(spec)
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        """What the review page shows: :meth:`view` plus what the flags allow.
+
+        ``answer`` is the stored answer (real ids, as graded). ``show_responses`` adds what the
+        student picked; ``show_correct`` the correct answer, ``score``, ``max_points`` and
+        ``status`` (right/partial/wrong: per-question points would reveal the key too);
+        ``show_feedback`` the feedback, the explanation and the lesson link.
+        """
+        return {**base_view(spec), **review_common(spec, grade, show_correct, show_feedback)}
+
+    def answer_from_view(
+        self, spec: QuestionSpec, order: Sequence[str], submitted: object
+    ) -> object:
+        """Translate an answer written with :meth:`view`'s tokens into the answer ``grade`` takes.
+
+        Unknown tokens give ``None`` (which grades 0), never an exception.
+        """
+        return submitted
+
+    def answer_to_view(self, spec: QuestionSpec, order: Sequence[str], answer: object) -> object:
+        """Inverse of :meth:`answer_from_view`, to fill the form with a saved answer."""
+        return answer
+
     @abstractmethod
     def parse_data(self, fields: Fields, render: TextRenderer) -> QuestionData | None:
         """Validate the type-specific keys; report problems on ``fields``."""
@@ -239,6 +284,81 @@ class QuestionType(ABC):
     @abstractmethod
     def grade(self, spec: QuestionSpec, answer: object) -> Grade:
         """Grade ``answer`` (any JSON value); never raises."""
+
+
+DataT = TypeVar("DataT", bound=QuestionData)
+
+
+def data_of(spec: QuestionSpec, kind: type[DataT]) -> DataT:
+    """The spec's data, checked to be of the type's own class.
+
+    :raises TypeError: for a spec of another type.
+    """
+    if not isinstance(spec.data, kind):
+        raise TypeError(f'question "{spec.id}" of type {spec.type} has no {kind.__name__}')
+    return spec.data
+
+
+def option_token(position: int) -> str:
+    """Opaque id of the option shown at ``position`` (0-based) of an attempt's planned order."""
+    return f"o{position + 1}"
+
+
+def check_order(ids: Sequence[str], order: Sequence[str]) -> list[str]:
+    """``order`` as a list, after checking it is a permutation of ``ids``.
+
+    :raises ValueError: otherwise; showing a partial or file order could reveal the key.
+    """
+    if len(order) != len(ids) or set(order) != set(ids):
+        raise ValueError(f"planned order {list(order)} does not match the options {list(ids)}")
+    return list(order)
+
+
+def to_tokens(order: Sequence[str]) -> dict[str, str]:
+    """Real option id -> token, for an order checked with :func:`check_order`."""
+    return {oid: option_token(position) for position, oid in enumerate(order)}
+
+
+def from_tokens(order: Sequence[str]) -> dict[str, str]:
+    """Token -> real option id."""
+    return {option_token(position): oid for position, oid in enumerate(order)}
+
+
+def base_view(spec: QuestionSpec) -> dict[str, Any]:
+    """The fields every type shows while answering."""
+    return {
+        "id": spec.id,
+        "type": spec.type,
+        "points": spec.points,
+        "prompt_html": spec.prompt_html,
+    }
+
+
+def grade_status(grade: Grade) -> str:
+    if grade.points >= grade.max_points:
+        return "right"
+    return "partial" if grade.points > 0 else "wrong"
+
+
+def review_common(
+    spec: QuestionSpec, grade: Grade, show_correct: bool, show_feedback: bool
+) -> dict[str, Any]:
+    """Review fields shared by every type: points and status, feedback and explanation."""
+    shown: dict[str, Any] = {}
+    if show_correct:
+        shown["score"] = str(grade.points)
+        shown["max_points"] = str(grade.max_points)
+        shown["status"] = grade_status(grade)
+    if show_feedback:
+        shown["feedback"] = list(grade.feedback)
+        shown["explanation_html"] = spec.explanation_html
+        shown["lesson"] = spec.lesson
+    return shown
+
+
+def percent_text(weight: Decimal) -> str:
+    """``50`` for Decimal("50.0"), ``33.3`` for Decimal("33.30")."""
+    return format(weight.normalize(), "f")
 
 
 def zero(spec: QuestionSpec) -> Grade:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from learnapp.content.fields import Fields, describe, is_id, key_line
-from learnapp.quizzes.questions.base import TextRenderer, default_id, weight_value
+from learnapp.quizzes.questions.base import (
+    TextRenderer,
+    check_order,
+    default_id,
+    from_tokens,
+    to_tokens,
+    weight_value,
+)
 
 CHOICE_KEYS = ("id", "text", "correct", "weight", "feedback")
 
@@ -132,3 +139,43 @@ def effective_weights(choices: tuple[Choice, ...], *, single: bool) -> dict[str,
         else:
             weights[c.id] = Fraction(-100, wrong)
     return weights
+
+
+def choices_view(choices: tuple[Choice, ...], order: Sequence[str]) -> list[dict[str, Any]]:
+    """The choices in the planned order, each as ``{id: token, html}`` and nothing else."""
+    ordered = check_order([c.id for c in choices], order)
+    by_id = {c.id: c for c in choices}
+    tokens = to_tokens(ordered)
+    return [{"id": tokens[cid], "html": by_id[cid].text_html} for cid in ordered]
+
+
+def choices_review(
+    choices: tuple[Choice, ...],
+    order: Sequence[str],
+    picked: set[str],
+    *,
+    show_responses: bool,
+    show_correct: bool,
+    show_feedback: bool,
+) -> list[dict[str, Any]]:
+    """:func:`choices_view` plus ``picked``, ``correct`` and the picked choices' feedback."""
+    by_id = {c.id: c for c in choices}
+    shown = choices_view(choices, order)
+    for entry, cid in zip(shown, check_order(list(by_id), order), strict=True):
+        choice = by_id[cid]
+        if show_responses:
+            entry["picked"] = cid in picked
+        if show_correct:
+            entry["correct"] = choice.correct
+        if show_feedback:
+            # Feedback is for the students who gave that answer (docs/course-format.md).
+            entry["feedback_html"] = choice.feedback_html if cid in picked else ""
+    return shown
+
+
+def choice_from_token(order: Sequence[str], token: object) -> str | None:
+    return from_tokens(order).get(token) if isinstance(token, str) else None
+
+
+def choice_to_token(order: Sequence[str], cid: object) -> str | None:
+    return to_tokens(order).get(cid) if isinstance(cid, str) else None

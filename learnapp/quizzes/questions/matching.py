@@ -8,7 +8,7 @@ nothing. An unknown prompt index, an unknown answer id or a non-string value sco
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -21,8 +21,14 @@ from learnapp.quizzes.questions.base import (
     QuestionSpec,
     QuestionType,
     TextRenderer,
+    base_view,
+    check_order,
+    data_of,
     default_id,
+    from_tokens,
+    review_common,
     scaled,
+    to_tokens,
     zero,
 )
 
@@ -158,6 +164,83 @@ class Matching(QuestionType):
             right += chosen == data.key[index]
         max_points = Decimal(spec.points)
         return Grade(scaled(max_points, Fraction(right, len(data.key))), max_points, [])
+
+    def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
+        data = data_of(spec, MatchingData)
+        ordered = check_order([o.id for o in data.options], order)
+        by_id = {o.id: o for o in data.options}
+        tokens = to_tokens(ordered)
+        return {
+            **base_view(spec),
+            "prompts": [{"index": i, "html": html} for i, html in enumerate(data.prompts_html)],
+            "options": [{"id": tokens[oid], "html": by_id[oid].text_html} for oid in ordered],
+        }
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        data = data_of(spec, MatchingData)
+        shown = self.view(spec, order)
+        tokens = to_tokens(order)
+        texts = {o.id: o.text_html for o in data.options}
+        given = _given_pairs(answer, len(data.key))
+        for prompt in shown["prompts"]:
+            index = prompt["index"]
+            picked = given.get(index)
+            if show_responses:
+                prompt["picked"] = tokens.get(picked) if picked is not None else None
+                prompt["picked_html"] = texts.get(picked, "") if picked is not None else ""
+            if show_correct:
+                prompt["correct"] = tokens[data.key[index]]
+                prompt["correct_html"] = texts[data.key[index]]
+                prompt["right"] = picked == data.key[index]
+        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}
+
+    def answer_from_view(
+        self, spec: QuestionSpec, order: Sequence[str], submitted: object
+    ) -> object:
+        """Map tokens back to ids; prompts left blank (``""`` or null) are dropped."""
+        if not isinstance(submitted, Mapping):
+            return None
+        ids = from_tokens(order)
+        answer: dict[str, str] = {}
+        for index, token in submitted.items():
+            if token is None or token == "":
+                continue
+            if not isinstance(token, str) or token not in ids:
+                return None
+            answer[str(index)] = ids[token]
+        return answer
+
+    def answer_to_view(self, spec: QuestionSpec, order: Sequence[str], answer: object) -> object:
+        tokens = to_tokens(order)
+        if not isinstance(answer, Mapping):
+            return {}
+        return {
+            str(index): tokens[oid]
+            for index, oid in answer.items()
+            if isinstance(oid, str) and oid in tokens
+        }
+
+
+def _given_pairs(answer: object, prompts: int) -> dict[int, str]:
+    """Prompt index -> chosen option id, ignoring whatever is malformed."""
+    if not isinstance(answer, Mapping):
+        return {}
+    pairs: dict[int, str] = {}
+    for raw_index, chosen in answer.items():
+        index = _index(raw_index)
+        if index is not None and index < prompts and isinstance(chosen, str):
+            pairs[index] = chosen
+    return pairs
 
 
 def _index(value: object) -> int | None:

@@ -9,7 +9,7 @@ counts once; an answer naming an unknown id, or that is not a list of strings, s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -20,10 +20,20 @@ from learnapp.quizzes.questions.base import (
     QuestionSpec,
     QuestionType,
     TextRenderer,
+    base_view,
+    data_of,
+    review_common,
     scaled,
     zero,
 )
-from learnapp.quizzes.questions.choices import effective_weights, parse_choices
+from learnapp.quizzes.questions.choices import (
+    choice_from_token,
+    choice_to_token,
+    choices_review,
+    choices_view,
+    effective_weights,
+    parse_choices,
+)
 from learnapp.quizzes.questions.single import ChoiceData
 
 #: More ticks than this is not a real answer; refuse before doing any work.
@@ -70,3 +80,50 @@ class MultipleChoice(QuestionType):
         feedback = [c.feedback_html for c in data.choices if c.id in ticked and c.feedback_html]
         max_points = Decimal(spec.points)
         return Grade(scaled(max_points, total / 100), max_points, feedback)
+
+    def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
+        data = data_of(spec, ChoiceData)
+        return {**base_view(spec), "choices": choices_view(data.choices, order)}
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        data = data_of(spec, ChoiceData)
+        picked = (
+            {a for a in answer if isinstance(a, str)} if isinstance(answer, list | tuple) else set()
+        )
+        choices = choices_review(
+            data.choices,
+            order,
+            picked,
+            show_responses=show_responses,
+            show_correct=show_correct,
+            show_feedback=show_feedback,
+        )
+        return {
+            **base_view(spec),
+            "choices": choices,
+            **review_common(spec, grade, show_correct, show_feedback),
+        }
+
+    def answer_from_view(
+        self, spec: QuestionSpec, order: Sequence[str], submitted: object
+    ) -> object:
+        if not isinstance(submitted, list | tuple) or len(submitted) > MAX_TICKS:
+            return None
+        ids = [choice_from_token(order, token) for token in submitted]
+        return None if None in ids else ids
+
+    def answer_to_view(self, spec: QuestionSpec, order: Sequence[str], answer: object) -> object:
+        if not isinstance(answer, list | tuple):
+            return []
+        tokens = (choice_to_token(order, cid) for cid in answer)
+        return [token for token in tokens if token is not None]

@@ -9,7 +9,7 @@ default 100).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -22,6 +22,10 @@ from learnapp.quizzes.questions.base import (
     QuestionSpec,
     QuestionType,
     TextRenderer,
+    base_view,
+    data_of,
+    percent_text,
+    review_common,
     scaled,
     weight_value,
     zero,
@@ -177,3 +181,37 @@ class Numeric(QuestionType):
         max_points = Decimal(spec.points)
         feedback = [best.feedback_html] if best.feedback_html else []
         return Grade(scaled(max_points, Fraction(best.weight) / 100), max_points, feedback)
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        data = data_of(spec, NumericData)
+        shown = base_view(spec)
+        if show_responses:
+            shown["answer"] = answer if isinstance(answer, str) else None
+        if show_correct:
+            shown["accepted"] = [
+                _readable(a) for a in sorted(data.answers, key=lambda a: -a.weight) if a.weight > 0
+            ]
+        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}
+
+
+def _readable(accepted: NumericAnswer) -> str:
+    """``4``, ``4 ± 0.5`` or ``3 to 5``, with `` (50%)`` for partial credit."""
+    if accepted.value is not None:
+        text = str(accepted.value)
+        if accepted.tolerance:
+            text += f" ± {accepted.tolerance}"
+    else:
+        text = f"{accepted.minimum} to {accepted.maximum}"
+    if accepted.weight != 100:
+        text += f" ({percent_text(accepted.weight)}%)"
+    return text

@@ -8,7 +8,7 @@ exactly the item ids (missing, repeated or unknown ids) scores 0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -21,8 +21,14 @@ from learnapp.quizzes.questions.base import (
     QuestionSpec,
     QuestionType,
     TextRenderer,
+    base_view,
+    check_order,
+    data_of,
     default_id,
+    from_tokens,
+    review_common,
     scaled,
+    to_tokens,
     zero,
 )
 from learnapp.quizzes.questions.matching import MatchOption
@@ -95,3 +101,61 @@ class Ordering(QuestionType):
         right = sum(1 for given, want in zip(answer, expected, strict=True) if given == want)
         max_points = Decimal(spec.points)
         return Grade(scaled(max_points, Fraction(right, len(expected))), max_points, [])
+
+    def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
+        data = data_of(spec, OrderingData)
+        ordered = check_order([i.id for i in data.items], order)
+        texts = {i.id: i.text_html for i in data.items}
+        tokens = to_tokens(ordered)
+        return {
+            **base_view(spec),
+            "items": [{"id": tokens[iid], "html": texts[iid]} for iid in ordered],
+        }
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        data = data_of(spec, OrderingData)
+        shown = self.view(spec, order)
+        tokens = to_tokens(order)
+        texts = {i.id: i.text_html for i in data.items}
+        expected = [i.id for i in data.items]
+        if show_responses:
+            given = (
+                [a for a in answer if isinstance(a, str) and a in texts]
+                if isinstance(answer, list | tuple)
+                else []
+            )
+            shown["answer"] = []
+            for position, iid in enumerate(given):
+                entry: dict[str, Any] = {"id": tokens[iid], "html": texts[iid]}
+                if show_correct:
+                    entry["right"] = position < len(expected) and expected[position] == iid
+                shown["answer"].append(entry)
+        if show_correct:
+            shown["correct_order"] = [{"id": tokens[iid], "html": texts[iid]} for iid in expected]
+        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}
+
+    def answer_from_view(
+        self, spec: QuestionSpec, order: Sequence[str], submitted: object
+    ) -> object:
+        if not isinstance(submitted, list | tuple) or len(submitted) > len(order):
+            return None
+        ids = from_tokens(order)
+        if not all(isinstance(token, str) and token in ids for token in submitted):
+            return None
+        return [ids[token] for token in submitted]
+
+    def answer_to_view(self, spec: QuestionSpec, order: Sequence[str], answer: object) -> object:
+        tokens = to_tokens(order)
+        if not isinstance(answer, list | tuple):
+            return []
+        return [tokens[iid] for iid in answer if isinstance(iid, str) and iid in tokens]

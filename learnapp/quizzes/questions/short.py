@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -24,6 +24,10 @@ from learnapp.quizzes.questions.base import (
     QuestionSpec,
     QuestionType,
     TextRenderer,
+    base_view,
+    data_of,
+    percent_text,
+    review_common,
     scaled,
     weight_value,
     zero,
@@ -169,3 +173,27 @@ class ShortAnswerType(QuestionType):
         max_points = Decimal(spec.points)
         feedback = [best.feedback_html] if best is not None and best.feedback_html else []
         return Grade(scaled(max_points, Fraction(weight) / 100), max_points, feedback)
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        data = data_of(spec, ShortData)
+        shown = base_view(spec)
+        if show_responses:
+            shown["answer"] = answer if isinstance(answer, str) else None
+        if show_correct:
+            shown["accepted"] = [
+                a.text if a.weight == 100 else f"{a.text} ({percent_text(a.weight)}%)"
+                for a in sorted(data.answers, key=lambda a: -a.weight)
+                if a.weight > 0
+            ]
+            shown["pattern"] = data.pattern
+        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}

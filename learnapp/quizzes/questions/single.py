@@ -7,7 +7,7 @@ anything that is not a string, scores 0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -20,10 +20,21 @@ from learnapp.quizzes.questions.base import (
     QuestionSpec,
     QuestionType,
     TextRenderer,
+    base_view,
+    data_of,
+    review_common,
     scaled,
     zero,
 )
-from learnapp.quizzes.questions.choices import Choice, effective_weights, parse_choices
+from learnapp.quizzes.questions.choices import (
+    Choice,
+    choice_from_token,
+    choice_to_token,
+    choices_review,
+    choices_view,
+    effective_weights,
+    parse_choices,
+)
 
 
 @dataclass(frozen=True)
@@ -71,3 +82,42 @@ class SingleChoice(QuestionType):
         feedback = [chosen.feedback_html] if chosen.feedback_html else []
         max_points = Decimal(spec.points)
         return Grade(scaled(max_points, weights[answer] / Fraction(100)), max_points, feedback)
+
+    def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
+        data = data_of(spec, ChoiceData)
+        return {**base_view(spec), "choices": choices_view(data.choices, order)}
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        data = data_of(spec, ChoiceData)
+        picked = {answer} if isinstance(answer, str) else set()
+        choices = choices_review(
+            data.choices,
+            order,
+            picked,
+            show_responses=show_responses,
+            show_correct=show_correct,
+            show_feedback=show_feedback,
+        )
+        return {
+            **base_view(spec),
+            "choices": choices,
+            **review_common(spec, grade, show_correct, show_feedback),
+        }
+
+    def answer_from_view(
+        self, spec: QuestionSpec, order: Sequence[str], submitted: object
+    ) -> object:
+        return choice_from_token(order, submitted)
+
+    def answer_to_view(self, spec: QuestionSpec, order: Sequence[str], answer: object) -> object:
+        return choice_to_token(order, answer)

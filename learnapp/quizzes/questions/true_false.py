@@ -6,7 +6,7 @@ such as ``"true"`` are not booleans and score 0: the form layer converts, the gr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -18,6 +18,9 @@ from learnapp.quizzes.questions.base import (
     QuestionSpec,
     QuestionType,
     TextRenderer,
+    base_view,
+    data_of,
+    review_common,
     zero,
 )
 
@@ -71,3 +74,22 @@ class TrueFalse(QuestionType):
         max_points = Decimal(spec.points)
         points = max_points if answer == data.answer else Decimal(0)
         return Grade(points, max_points, [feedback] if feedback else [])
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        data = data_of(spec, TrueFalseData)
+        shown = base_view(spec)
+        if show_responses:
+            shown["answer"] = answer if isinstance(answer, bool) else None
+        if show_correct:
+            shown["correct_answer"] = data.answer
+        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}

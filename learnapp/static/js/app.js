@@ -28,3 +28,70 @@ function markScrollableRegions() {
 }
 document.addEventListener("DOMContentLoaded", markScrollableRegions);
 window.addEventListener("resize", markScrollableRegions);
+
+// Quiz attempts: autosave answers as the student goes (the form also works without JS) and
+// announce the remaining time politely. The server judges deadlines; this is only a display.
+function setupAttemptForm(form) {
+  const status = document.querySelector("[data-save-status]");
+  const sequence = form.querySelector("[data-sequence]");
+  let timer = null;
+  let inFlight = false;
+  let pending = false;
+
+  const say = (text) => { if (status) status.textContent = text; };
+
+  async function save() {
+    if (inFlight) { pending = true; return; }
+    inFlight = true;
+    const body = new FormData(form);
+    try {
+      const response = await fetch(form.dataset.autosave, { method: "POST", body, credentials: "same-origin" });
+      const data = await response.json();
+      if (response.ok && data.saved) {
+        sequence.value = data.sequence;
+        say(data.login_required
+          ? "Saved. Your session has ended: log in again to continue; your answers are kept."
+          : `All answers saved at ${data.saved_at}.`);
+      } else {
+        say(data.message || "Not saved. Use the Save answers button.");
+      }
+    } catch (error) {
+      say("Connection lost: not saved yet. Your answers stay on this page; try Save answers.");
+    } finally {
+      inFlight = false;
+      if (pending) { pending = false; save(); }
+    }
+  }
+
+  const schedule = () => {
+    say("Unsaved changes…");
+    clearTimeout(timer);
+    timer = setTimeout(save, 1200);
+  };
+  form.addEventListener("change", schedule);
+  form.addEventListener("input", (event) => { if (event.target.matches("input[type=text]")) schedule(); });
+  // Buttons submit the form normally; cancel a pending autosave so the sequence stays in step.
+  form.addEventListener("submit", () => clearTimeout(timer));
+}
+
+function setupTimer(element) {
+  const deadline = new Date(element.dataset.deadline);
+  const output = element.querySelector(".timer-remaining");
+  let lastAnnounced = null;
+  function tick() {
+    const seconds = Math.max(0, Math.round((deadline - new Date()) / 1000));
+    const minutes = Math.ceil(seconds / 60);
+    // Announce once a minute, then every 10 seconds in the last minute, to stay polite.
+    const text = seconds === 0 ? "Time is up."
+      : seconds <= 60 ? `${Math.ceil(seconds / 10) * 10} seconds left.`
+      : `${minutes} minutes left.`;
+    if (text !== lastAnnounced) { output.textContent = text; lastAnnounced = text; }
+    if (seconds > 0) setTimeout(tick, 1000);
+  }
+  tick();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-autosave]").forEach(setupAttemptForm);
+  document.querySelectorAll("[data-deadline]").forEach(setupTimer);
+});

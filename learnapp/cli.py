@@ -220,3 +220,33 @@ def regrade(quiz_slug: str, course_slug: str) -> None:
     for attempt, old, new in changed:
         click.echo(f"attempt {attempt.id} (user {attempt.user_id}): {old} -> {new} points")
     click.echo(f"{len(changed)} score(s) changed.", err=True)
+
+
+@quizzes_cli.command("grant")
+@click.argument("quiz_slug")
+@click.option("--course", "course_slug", required=True, help="Course id.")
+@click.option("--email", required=True, help="The student's e-mail.")
+@click.option("--extra-minutes", type=click.IntRange(0, 24 * 60), default=0, show_default=True)
+@click.option("--extra-attempts", type=click.IntRange(0, 100), default=0, show_default=True)
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+def grant(
+    quiz_slug: str,
+    course_slug: str,
+    email: str,
+    extra_minutes: int,
+    extra_attempts: int,
+    reason: str,
+) -> None:
+    """Give one student extra time or extra attempts on a quiz (replaces an earlier grant)."""
+    from learnapp.catalog.models import Course, Quiz
+    from learnapp.quizzes import services as quizzes
+
+    quiz = db.session.scalar(
+        select(Quiz).join(Course).where(Course.slug == course_slug, Quiz.slug == quiz_slug)
+    )
+    if quiz is None:
+        raise click.ClickException(f"No quiz {quiz_slug} in course {course_slug}.")
+    user = _user_or_exit(email)
+    quizzes.grant_override(user, quiz, extra_minutes, extra_attempts, reason)
+    db.session.commit()
+    click.echo(f"{user.email}: +{extra_minutes} min, +{extra_attempts} attempt(s) on {quiz_slug}.")

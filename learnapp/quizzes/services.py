@@ -74,6 +74,39 @@ def override_for(user_id: int, quiz_id: int) -> QuizOverride | None:
     )
 
 
+def grant_override(
+    user: User,
+    quiz: Quiz,
+    extra_minutes: int,
+    extra_attempts: int,
+    reason: str,
+    *,
+    actor: User | None = None,
+) -> QuizOverride:
+    """Give ``user`` extra time or attempts on ``quiz``; one override per student and quiz."""
+    from learnapp.audit import services as audit
+
+    override = override_for(user.id, quiz.id)
+    if override is None:
+        override = QuizOverride(user_id=user.id, quiz_id=quiz.id)
+        db.session.add(override)
+    override.extra_minutes = extra_minutes
+    override.extra_attempts = extra_attempts
+    override.reason = reason
+    override.granted_by_id = actor.id if actor else None
+    audit.record(
+        "quiz.override_granted",
+        actor=actor,
+        target=quiz,
+        user_id=user.id,
+        extra_minutes=extra_minutes,
+        extra_attempts=extra_attempts,
+        reason=reason,
+    )
+    db.session.flush()
+    return override
+
+
 def allowed_attempts(user_id: int, quiz: Quiz) -> int | None:
     override = override_for(user_id, quiz.id)
     return rules.attempts_allowed(
@@ -316,9 +349,13 @@ def submit_attempt(attempt: QuizAttempt, now: datetime | None = None) -> QuizAtt
     for answer in attempt.answers:
         _grade(answer)
         total += answer.points or Decimal(0)
-        _schedule_practice(attempt.user_id, answer, now)
     attempt.score = total
     attempt.percent = rules.percent(total, attempt.max_score)
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    # Practice shows correct answers, so only questions whose key the student may see now.
+    if quiz is not None and review_scope(attempt, quiz, now).show_correct:
+        for answer in attempt.answers:
+            _schedule_practice(attempt.user_id, answer, now)
     db.session.flush()
     return attempt
 

@@ -11,41 +11,7 @@ from learnapp.catalog.models import Question, Quiz
 from learnapp.extensions import db
 from learnapp.quizzes import services
 from learnapp.quizzes.models import QuizAttempt
-from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec
-from learnapp.quizzes.questions.choices import effective_weights
-from learnapp.quizzes.questions.matching import MatchingData
-from learnapp.quizzes.questions.numeric import NumericData
-from learnapp.quizzes.questions.ordering import OrderingData
-from learnapp.quizzes.questions.short import ShortData
-from learnapp.quizzes.questions.single import ChoiceData
-from learnapp.quizzes.questions.true_false import TrueFalseData
-
-
-def full_marks_answer(spec: QuestionSpec) -> object:
-    """An answer worth full marks, in real option ids."""
-    data = spec.data
-    if isinstance(data, ChoiceData):
-        if spec.type == "single":
-            return next(c.id for c in data.choices if c.correct)
-        weights = effective_weights(data.choices, single=False)
-        return [cid for cid, weight in weights.items() if weight > 0]
-    if isinstance(data, TrueFalseData):
-        return data.answer
-    if isinstance(data, ShortData):
-        return next(a.text for a in data.answers if a.weight == 100)
-    if isinstance(data, NumericData):
-        best = next(a for a in data.answers if a.weight == 100)
-        return str(best.value if best.value is not None else best.minimum)
-    if isinstance(data, MatchingData):
-        return {str(index): oid for index, oid in enumerate(data.key)}
-    if isinstance(data, OrderingData):
-        return [item.id for item in data.items]
-    raise AssertionError(spec.type)
-
-
-@pytest.fixture
-def correct_answer() -> Callable[[QuestionSpec], object]:
-    return full_marks_answer
+from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec, best_answer
 
 
 @pytest.fixture
@@ -66,10 +32,11 @@ def set_quiz(quiz) -> Callable[..., Quiz]:
     return change
 
 
-def _fields(answer: Any, spec: QuestionSpec, real: object) -> dict[str, Any]:
+def _fields(field_id: int, order: Any, spec: QuestionSpec, real: object) -> dict[str, Any]:
+    """Form fields that post ``real`` (real option ids) for one question shown in ``order``."""
     kind = QUESTION_TYPES[spec.type]
-    value = kind.answer_to_view(spec, answer.option_order, real)
-    fid = f"q_{answer.id}"
+    value = kind.answer_to_view(spec, order, real)
+    fid = f"q_{field_id}"
     if spec.type in ("single", "multiple"):
         return {fid: value, f"{fid}_shown": "1"}
     if spec.type == "true_false":
@@ -99,9 +66,27 @@ def attempt_form() -> Callable[..., dict[str, Any]]:
             if slug not in answers:
                 continue
             spec = services.question_spec(answer.question_id, answer.question_hash)
-            real = full_marks_answer(spec) if answers[slug] == "correct" else answers[slug]
-            data.update(_fields(answer, spec, real))
+            real = best_answer(spec) if answers[slug] == "correct" else answers[slug]
+            data.update(_fields(answer.id, answer.option_order, spec, real))
         return {**data, **extra}
+
+    return build
+
+
+@pytest.fixture
+def practice_form() -> Callable[[list[int]], dict[str, Any]]:
+    """``practice_form(item ids)``: the practice page's form, every answer right."""
+    from learnapp.quizzes.models import PracticeItem
+
+    def build(item_ids: list[int]) -> dict[str, Any]:
+        data: dict[str, Any] = {"practice_item": [str(i) for i in item_ids]}
+        for item_id in item_ids:
+            item = db.session.get(PracticeItem, item_id)
+            question = db.session.get(Question, item.question_id)
+            spec = QuestionSpec.from_dict(question.spec)
+            order = services.practice_order(spec)
+            data.update(_fields(item_id, order, spec, best_answer(spec)))
+        return data
 
     return build
 

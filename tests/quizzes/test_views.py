@@ -19,14 +19,11 @@ from hypothesis import strategies as st
 
 from learnapp.content import load_course
 from learnapp.quizzes import rules
-from learnapp.quizzes.questions import QUESTION_TYPES, Grade, QuestionSpec, grade
-from learnapp.quizzes.questions.choices import effective_weights
+from learnapp.quizzes.questions import QUESTION_TYPES, Grade, QuestionSpec, best_answer, grade
 from learnapp.quizzes.questions.matching import MatchingData
 from learnapp.quizzes.questions.numeric import NumericData
 from learnapp.quizzes.questions.ordering import OrderingData
-from learnapp.quizzes.questions.short import ShortData
 from learnapp.quizzes.questions.single import ChoiceData
-from learnapp.quizzes.questions.true_false import TrueFalseData
 from learnapp.quizzes.rules import ReviewScope
 
 COURSES = ("tests/data/courses/basics", "courses/nmt")
@@ -217,35 +214,13 @@ def test_view_refuses_an_order_that_does_not_fit(qid: str) -> None:
 # --- answers through the view's tokens -------------------------------------------------------
 
 
-def correct_answer(spec: QuestionSpec) -> object:
-    """An answer worth full marks, in real ids."""
-    data = spec.data
-    if isinstance(data, ChoiceData):
-        weights = effective_weights(data.choices, single=spec.type == "single")
-        if spec.type == "single":
-            return next(c.id for c in data.choices if c.correct)
-        return [cid for cid, weight in weights.items() if weight > 0]
-    if isinstance(data, TrueFalseData):
-        return data.answer
-    if isinstance(data, ShortData):
-        return next(a.text for a in data.answers if a.weight == 100)
-    if isinstance(data, NumericData):
-        best = next(a for a in data.answers if a.weight == 100)
-        return str(best.value if best.value is not None else best.minimum)
-    if isinstance(data, MatchingData):
-        return {str(index): oid for index, oid in enumerate(data.key)}
-    if isinstance(data, OrderingData):
-        return [item.id for item in data.items]
-    raise AssertionError(spec.type)
-
-
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(), index=st.integers(min_value=0))
 def test_correct_answer_through_any_order_gets_full_marks(seed: int, index: int) -> None:
     specs = all_specs()
     spec = specs[index % len(specs)]
     order = planned_order(spec, seed)
-    posted = rules.answer_to_view(spec, order, correct_answer(spec))
+    posted = rules.answer_to_view(spec, order, best_answer(spec))
     answer = rules.answer_from_view(spec, order, json.loads(json.dumps(posted)))
     result = grade(spec, answer)
     assert result.points == result.max_points == Decimal(spec.points)
@@ -450,7 +425,7 @@ def test_review_without_correct_or_feedback_shows_no_key(qid: str) -> None:
     # after_last_attempt with attempts left: score and own responses, nothing else.
     spec = spec_by_id(qid)
     order = planned_order(spec, 1)
-    answer = correct_answer(spec)
+    answer = best_answer(spec)
     review = rules.review_question(spec, order, answer, grade(spec, answer), RESPONSES)
     text = json.dumps(review, ensure_ascii=False).casefold()
     given = answer.casefold() if isinstance(answer, str) else ""
@@ -488,7 +463,7 @@ def _keys(value: object) -> Iterator[str]:
 @pytest.mark.parametrize("qid", spec_ids())
 def test_full_review_is_json_and_carries_the_grade(qid: str) -> None:
     spec = spec_by_id(qid)
-    answer = correct_answer(spec)
+    answer = best_answer(spec)
     result: Grade = grade(spec, answer)
     review = json.loads(json.dumps(review_of(qid, answer)))
     assert review["status"] == "right"

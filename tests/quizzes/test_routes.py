@@ -379,3 +379,25 @@ def test_practice_moves_a_right_answer_to_the_next_box(
     item = db.session.scalars(select(PracticeItem)).first()
     page = client.get("/practice").get_data(as_text=True)
     assert f'name="practice_item" value="{item.id}"' in page
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_long_quiz_outlives_session_and_csrf_lifetimes(
+    app, set_quiz, student, db, attempt_form, auth_for
+):
+    """RELIABILITY.md check 7: clock moved past both limits; every answer is kept."""
+    set_quiz(time_limit=24 * 60)  # a day-long open-book quiz
+    browser = app.test_client()
+    auth_for(browser).login(student)
+    attempt = start_with_csrf(browser, db)
+    data = attempt_form(
+        attempt, {"q-short": "Written at hour one", "q-numeric": "4"}, action="next"
+    )
+    later = utcnow() + app.config["PERMANENT_SESSION_LIFETIME"] + timedelta(minutes=1)
+    assert later - utcnow() > timedelta(seconds=app.config["WTF_CSRF_TIME_LIMIT"])
+    with time_machine.travel(later, tick=False):
+        response = browser.post(f"/attempts/{attempt.id}", data=data)
+        assert response.headers["Location"].startswith("/login?next=")
+    db.session.commit()
+    kept = {a.response for a in db.session.get(QuizAttempt, attempt.id).answers}
+    assert {"Written at hour one", "4"} <= kept

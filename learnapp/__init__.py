@@ -18,6 +18,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("LEARNAPP_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.jinja_env.add_extension("jinja2.ext.do")
+    from learnapp.templating import register_template_filters
+
+    register_template_filters(app)
     load_config(app, config)
     _configure_logging(app)
     register_extensions(app)

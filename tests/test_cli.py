@@ -102,3 +102,10 @@ def test_every_command_has_help(runner):
         result = runner.invoke(args=["users", command, "--help"])
         assert result.exit_code == 0
         assert "Usage:" in result.output
+
+
+def test_quiz_commands_have_help(runner):
+    for command in ("close-overdue", "regrade", "grant"):
+        result = runner.invoke(args=["quizzes", command, "--help"])
+        assert result.exit_code == 0
+        assert "Usage:" in result.output

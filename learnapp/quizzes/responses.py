@@ -32,7 +32,8 @@ def read_response(view: dict[str, Any], field: str, form: Form) -> tuple[bool, A
     if kind == "multiple":
         tokens = [choice["id"] for choice in view["choices"]]
         picked = {value for value in form.getlist(field) if value in tokens}
-        return shown, [token for token in tokens if token in picked]
+        # Nothing ticked is "not answered" (not an empty answer).
+        return shown, [token for token in tokens if token in picked] or None
     if kind == "true_false":
         return (shown or field in form), {"true": True, "false": False}.get(form.get(field))
     if kind in ("short", "numeric"):
@@ -53,15 +54,17 @@ def read_response(view: dict[str, Any], field: str, form: Form) -> tuple[bool, A
         return True, chosen or None
     if kind == "ordering":
         tokens = [item["id"] for item in view["items"]]
+        raws = [form.get(f"{field}_{token}") for token in tokens]
+        if any(raw is None for raw in raws):
+            return False, None
+        if all(raw == "" for raw in raws):
+            return True, None  # no position chosen yet: not answered
         positions: dict[str, int] = {}
-        for token in tokens:
-            raw = form.get(f"{field}_{token}")
-            if raw is None:
-                return False, None
+        for token, raw in zip(tokens, raws, strict=True):
             try:
                 positions[token] = int(raw)
             except (TypeError, ValueError):
-                positions[token] = len(tokens) + 1
+                positions[token] = len(tokens) + 1  # items left without a position go last
         # Ties keep the order the items were shown in.
         return True, sorted(tokens, key=lambda token: (positions[token], tokens.index(token)))
     return False, None

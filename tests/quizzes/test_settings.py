@@ -87,7 +87,7 @@ def test_grading_method_picks_the_score_kept(
     set_quiz(grading="first")
     assert services.result_for(student, quiz).best == Decimal(100)
     body = client.get("/courses/basics/quizzes/basics-quiz").get_data(as_text=True)
-    assert "Score kept: <strong>100.00%</strong>" in body
+    assert "Score kept: <strong>100%</strong>" in body
 
 
 def test_practice_round_moves_questions_between_boxes(client, quiz, login, student, practice_form):

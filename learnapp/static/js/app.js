@@ -35,14 +35,13 @@ function setupAttemptForm(form) {
   const status = document.querySelector("[data-save-status]");
   const sequence = form.querySelector("[data-sequence]");
   let timer = null;
-  let inFlight = false;
+  let inFlight = null;  // the promise of the autosave under way, if any
   let pending = false;
+  let submitting = false;
 
   const say = (text) => { if (status) status.textContent = text; };
 
-  async function save() {
-    if (inFlight) { pending = true; return; }
-    inFlight = true;
+  async function send() {
     const body = new FormData(form);
     try {
       const response = await fetch(form.dataset.autosave, { method: "POST", body, credentials: "same-origin" });
@@ -57,10 +56,15 @@ function setupAttemptForm(form) {
       }
     } catch (error) {
       say("Connection lost: not saved yet. Your answers stay on this page; try Save answers.");
-    } finally {
-      inFlight = false;
-      if (pending) { pending = false; save(); }
     }
+  }
+
+  async function save() {
+    if (inFlight) { pending = true; return; }
+    inFlight = send();
+    await inFlight;
+    inFlight = null;
+    if (pending && !submitting) { pending = false; save(); }
   }
 
   const schedule = () => {
@@ -71,7 +75,24 @@ function setupAttemptForm(form) {
   form.addEventListener("change", schedule);
   form.addEventListener("input", (event) => { if (event.target.matches("input[type=text]")) schedule(); });
   // Buttons submit the form normally; cancel a pending autosave so the sequence stays in step.
-  form.addEventListener("submit", () => clearTimeout(timer));
+  // If an autosave is already on its way, the server will have moved the sequence on: post the
+  // page once the reply has brought the new number, or it would be refused as out of date and
+  // answers typed since would be lost.
+  form.addEventListener("submit", (event) => {
+    clearTimeout(timer);
+    pending = false;
+    if (submitting) { event.preventDefault(); return; }
+    if (!inFlight) return;
+    event.preventDefault();
+    submitting = true;
+    const submitter = event.submitter;
+    inFlight.then(() => {
+      submitting = false;
+      if (form.requestSubmit) form.requestSubmit(submitter);
+      else if (submitter) submitter.click();
+      else form.submit();
+    });
+  });
 }
 
 function setupTimer(element) {

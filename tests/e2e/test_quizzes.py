@@ -469,6 +469,9 @@ def log_out_in_another_tab(page: Page, student_account) -> None:
 
 
 def expire_the_session(page: Page, student_account) -> None:
+    # Every response refreshes a permanent session's cookie: let in-flight ones (CSS, icon)
+    # land first, or one could put the cookie back after it was cleared.
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()
 
 

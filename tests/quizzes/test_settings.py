@@ -133,3 +133,23 @@ def test_grant_command_gives_extra_time_and_attempts(runner, set_quiz, student, 
     assert (first.deadline_at - first.started_at).total_seconds() == 30 * 60
     client.post(f"/attempts/{first.id}/submit")
     assert start(client).number == 2
+
+
+def test_close_date_caps_the_deadline_and_closes_the_quiz(client, set_quiz, login, student):
+    from datetime import timedelta
+
+    import time_machine
+
+    from learnapp.database import utcnow
+
+    closes = utcnow() + timedelta(minutes=5)
+    set_quiz(closes_at=closes.isoformat())  # before the 20-minute limit would end
+    login(student)
+    attempt = start(client)
+    assert attempt.deadline_at == closes
+    client.post(f"/attempts/{attempt.id}/submit")
+    with time_machine.travel(closes + timedelta(seconds=1), tick=False):
+        assert (
+            b"This quiz is not open now." in client.get("/courses/basics/quizzes/basics-quiz").data
+        )
+        assert b"not open now" in client.post(START, follow_redirects=True).data

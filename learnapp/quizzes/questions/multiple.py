@@ -18,29 +18,23 @@ from learnapp.content.fields import Fields
 from learnapp.quizzes.questions.base import (
     Grade,
     QuestionSpec,
-    QuestionType,
     TextRenderer,
-    base_view,
-    data_of,
-    review_common,
     scaled,
     zero,
 )
 from learnapp.quizzes.questions.choices import (
     choice_from_token,
     choice_to_token,
-    choices_review,
-    choices_view,
     effective_weights,
     parse_choices,
 )
-from learnapp.quizzes.questions.single import ChoiceData
+from learnapp.quizzes.questions.single import ChoiceData, ChoiceQuestion
 
 #: More ticks than this is not a real answer; refuse before doing any work.
 MAX_TICKS = 1000
 
 
-class MultipleChoice(QuestionType):
+class MultipleChoice(ChoiceQuestion):
     name: ClassVar[str] = "multiple"
     keys = ("choices",)
     required = ("choices",)
@@ -81,38 +75,10 @@ class MultipleChoice(QuestionType):
         max_points = Decimal(spec.points)
         return Grade(scaled(max_points, total / 100), max_points, feedback)
 
-    def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
-        data = data_of(spec, ChoiceData)
-        return {**base_view(spec), "choices": choices_view(data.choices, order)}
-
-    def review(
-        self,
-        spec: QuestionSpec,
-        order: Sequence[str],
-        answer: object,
-        grade: Grade,
-        *,
-        show_responses: bool = True,
-        show_correct: bool = True,
-        show_feedback: bool = True,
-    ) -> dict[str, Any]:
-        data = data_of(spec, ChoiceData)
-        picked = (
-            {a for a in answer if isinstance(a, str)} if isinstance(answer, list | tuple) else set()
-        )
-        choices = choices_review(
-            data.choices,
-            order,
-            picked,
-            show_responses=show_responses,
-            show_correct=show_correct,
-            show_feedback=show_feedback,
-        )
-        return {
-            **base_view(spec),
-            "choices": choices,
-            **review_common(spec, grade, show_correct, show_feedback),
-        }
+    def picked(self, answer: object) -> set[str]:
+        if not isinstance(answer, list | tuple):
+            return set()
+        return {a for a in answer if isinstance(a, str)}
 
     def answer_from_view(
         self, spec: QuestionSpec, order: Sequence[str], submitted: object

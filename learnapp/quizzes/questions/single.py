@@ -7,6 +7,7 @@ anything that is not a string, scores 0.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,7 +50,46 @@ class ChoiceData(QuestionData):
         return cls(tuple(Choice.from_dict(c) for c in stored["choices"]))
 
 
-class SingleChoice(QuestionType):
+class ChoiceQuestion(QuestionType):
+    """What single and multiple choice share: the choices shown and reviewed."""
+
+    @abstractmethod
+    def picked(self, answer: object) -> set[str]:
+        """The choice ids a stored answer picked (nothing for a malformed answer)."""
+
+    def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
+        data = data_of(spec, ChoiceData)
+        return {**base_view(spec), "choices": choices_view(data.choices, order)}
+
+    def review(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool = True,
+        show_correct: bool = True,
+        show_feedback: bool = True,
+    ) -> dict[str, Any]:
+        data = data_of(spec, ChoiceData)
+        picked = self.picked(answer)
+        choices = choices_review(
+            data.choices,
+            order,
+            picked,
+            show_responses=show_responses,
+            show_correct=show_correct,
+            show_feedback=show_feedback,
+        )
+        return {
+            **base_view(spec),
+            "choices": choices,
+            **review_common(spec, grade, show_correct, show_feedback),
+        }
+
+
+class SingleChoice(ChoiceQuestion):
     name: ClassVar[str] = "single"
     keys = ("choices",)
     required = ("choices",)
@@ -83,36 +123,8 @@ class SingleChoice(QuestionType):
         max_points = Decimal(spec.points)
         return Grade(scaled(max_points, weights[answer] / Fraction(100)), max_points, feedback)
 
-    def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
-        data = data_of(spec, ChoiceData)
-        return {**base_view(spec), "choices": choices_view(data.choices, order)}
-
-    def review(
-        self,
-        spec: QuestionSpec,
-        order: Sequence[str],
-        answer: object,
-        grade: Grade,
-        *,
-        show_responses: bool = True,
-        show_correct: bool = True,
-        show_feedback: bool = True,
-    ) -> dict[str, Any]:
-        data = data_of(spec, ChoiceData)
-        picked = {answer} if isinstance(answer, str) else set()
-        choices = choices_review(
-            data.choices,
-            order,
-            picked,
-            show_responses=show_responses,
-            show_correct=show_correct,
-            show_feedback=show_feedback,
-        )
-        return {
-            **base_view(spec),
-            "choices": choices,
-            **review_common(spec, grade, show_correct, show_feedback),
-        }
+    def picked(self, answer: object) -> set[str]:
+        return {answer} if isinstance(answer, str) else set()
 
     def answer_from_view(
         self, spec: QuestionSpec, order: Sequence[str], submitted: object

@@ -401,3 +401,16 @@ def test_long_quiz_outlives_session_and_csrf_lifetimes(
     db.session.commit()
     kept = {a.response for a in db.session.get(QuizAttempt, attempt.id).answers}
     assert {"Written at hour one", "4"} <= kept
+
+
+def test_another_student_cannot_use_a_leaked_attempt_token(
+    client, quiz, login, student, make_user, db, attempt_form
+):
+    login(student)
+    attempt = start(client, db)
+    leaked = attempt_form(attempt, {"q-short": "written by someone else"})
+    login(make_user())
+    assert client.post(f"/attempts/{attempt.id}", data=leaked).status_code == 404
+    assert client.post(f"/attempts/{attempt.id}/autosave", data=leaked).status_code == 404
+    db.session.commit()
+    assert all(a.response is None for a in db.session.get(QuizAttempt, attempt.id).answers)

@@ -109,6 +109,13 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         if status < 400:
             return error
+        if status == 403:
+            from flask_login import current_user
+
+            user_id = current_user.get_id() if current_user.is_authenticated else None
+            log.warning(
+                "access denied path=%s user_id=%s", request.path, (user_id or "").split(":")[0]
+            )
         response = app.make_response(render_error(status))
         if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]

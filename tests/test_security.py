@@ -163,3 +163,33 @@ def test_default_body_limit_is_about_one_mebibyte(app):
 def test_no_debugger_or_tracebacks_in_any_environment(app):
     assert not app.debug
     assert not app.config.get("PROPAGATE_EXCEPTIONS")
+
+
+@pytest.mark.app_config(ENV="production", COOKIE_SECURE=None)
+def test_production_cookies_have_every_flag(app, client, student, password):
+    """RELIABILITY.md check 11, read from the real Set-Cookie headers."""
+    response = client.post(
+        "/login",
+        data={"email": student.email, "password": password, "remember": "y"},
+        base_url="https://learnapp.test",
+    )
+    cookies = {h.split("=", 1)[0]: h for h in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"__Host-session", "__Host-remember"}
+    for header in cookies.values():
+        attributes = {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}
+        assert {"secure", "httponly", "samesite", "path"} <= attributes, header
+        assert "SameSite=Lax" in header
+        assert "Path=/" in header
+        assert "domain" not in attributes  # __Host- cookies must be host-only
+
+
+def test_denials_are_logged(client, login, student, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="learnapp.errors")
+    login(student)
+    assert client.get("/admin/users").status_code == 403
+    assert any(
+        "access denied" in r.getMessage() and f"user_id={student.id}" in r.getMessage()
+        for r in caplog.records
+    )

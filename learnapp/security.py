@@ -6,7 +6,7 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 from flask_login import current_user
 
 from learnapp.database import sqlite_begin_mode
@@ -56,6 +56,12 @@ def register_security(app: Flask) -> None:
         g.begin_mode_token = sqlite_begin_mode.set(
             "DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE"
         )
+        # Werkzeug caps the parts of multipart bodies only; apply the same cap to
+        # URL-encoded forms so 10,000 tiny fields cannot make every view loop over them.
+        if request.mimetype == "application/x-www-form-urlencoded":
+            fields = sum(1 for _ in request.form.items(multi=True))
+            if fields > app.config["MAX_FORM_PARTS"]:
+                abort(413)
 
     @app.teardown_request
     def end_request(_exc: BaseException | None) -> None:

@@ -193,3 +193,25 @@ def test_denials_are_logged(client, login, student, caplog):
         "access denied" in r.getMessage() and f"user_id={student.id}" in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_ten_thousand_fields_are_refused(client):
+    fields = {f"f{n}": "x" for n in range(10_000)}
+    assert client.post("/login", data=fields).status_code == 413
+
+
+def test_a_five_megabyte_answer_is_refused(client, sync, login, student, db):
+    from learnapp.catalog.models import Quiz
+    from learnapp.quizzes import services
+
+    sync()
+    login(student)
+    quiz = db.session.scalar(db.select(Quiz).filter_by(slug="basics-quiz"))
+    attempt = services.start_attempt(student, quiz)
+    db.session.commit()
+    token = services.attempt_token(attempt)
+    response = client.post(
+        f"/attempts/{attempt.id}/autosave",
+        data={"attempt_token": token, "sequence": "0", "q_1": "x" * (5 * 1024 * 1024)},
+    )
+    assert response.status_code == 413

@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app learnapp
 DEV := LEARNAPP_ENV=development
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser run test unit e2e test-pg lint fmt check clean
+.PHONY: install browser run test unit e2e test-pg lint fmt bandit check clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test-pg: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Security report (bandit); findings are printed for review, they do not fail the build.
+bandit: install
+	-$(BIN)/bandit -c pyproject.toml -r learnapp -q
 
 fmt: install
 	$(BIN)/ruff check --fix .

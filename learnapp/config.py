@@ -48,7 +48,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False
     #: argon2id cost; tests use "fast".
-    PASSWORD_HASHING = "strong"  # noqa: S105 - a cost profile name, not a password
+    PASSWORD_HASHING = "strong"  # noqa: S105  # nosec B105 - a cost profile name, not a password
     PASSWORD_RESET_HOURS = 24
     # Flask-Limiter: memory in development, Redis via LEARNAPP_RATELIMIT_STORAGE_URI.
     RATELIMIT_STORAGE_URI = "memory://"

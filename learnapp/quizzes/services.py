@@ -538,7 +538,7 @@ def practice_order(spec: QuestionSpec) -> list[str]:
     plan = rules.plan_attempt(
         [spec],
         {"shuffle_choices": True},
-        random.Random(spec.content_hash),  # noqa: S311
+        random.Random(spec.content_hash),  # noqa: S311  # nosec B311 - display order only
     )
     return list(plan[0].choice_order)
 

@@ -213,7 +213,7 @@ class Matching(QuestionType):
         ids = from_tokens(order)
         answer: dict[str, str] = {}
         for index, token in submitted.items():
-            if token is None or token == "":
+            if token is None or token == "":  # nosec B105 - a blank select, not a password
                 continue
             if not isinstance(token, str) or token not in ids:
                 return None

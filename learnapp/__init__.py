@@ -78,9 +78,10 @@ def register_blueprints(app: Flask) -> None:
     from learnapp.auth.routes import bp as auth_bp
     from learnapp.catalog.routes import bp as catalog_bp
     from learnapp.main.routes import bp as main_bp
+    from learnapp.progress.routes import bp as progress_bp
     from learnapp.quizzes.routes import bp as quizzes_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, catalog_bp, quizzes_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, catalog_bp, quizzes_bp, progress_bp):
         app.register_blueprint(blueprint)
 
 

@@ -74,6 +74,18 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
         "/practice",
         {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK),
     ),
+    "progress.dashboard": (
+        "GET",
+        "/dashboard",
+        {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK),
+    ),
+    "progress.enroll": ("POST", "/courses/basics/enroll", dict.fromkeys(ROLES, REDIRECT)),
+    "progress.unenroll": ("POST", "/courses/basics/unenroll", dict.fromkeys(ROLES, REDIRECT)),
+    "progress.complete": (
+        "POST",
+        "/courses/basics/lessons/basics-intro/complete",
+        dict.fromkeys(ROLES, REDIRECT),
+    ),
 }
 
 #: Endpoints outside the matrix, with the reason.

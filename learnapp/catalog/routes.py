@@ -15,6 +15,7 @@ from learnapp.catalog.models import Course
 from learnapp.content import resolve_asset
 from learnapp.database import begin_mode
 from learnapp.extensions import db
+from learnapp.progress import services as progress
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -68,7 +69,12 @@ def _fingerprint(root: os.PathLike[str]) -> tuple[int, float]:
 
 @bp.get("/courses")
 def catalogue() -> ResponseReturnValue:
-    return render_template("catalog/catalogue.html", courses=services.visible_courses(_user()))
+    courses = services.visible_courses(_user())
+    return render_template(
+        "catalog/catalogue.html",
+        courses=courses,
+        progress=progress.courses_progress(_user(), courses) if _user() else {},
+    )
 
 
 @bp.get("/courses/<course_slug>")
@@ -87,15 +93,19 @@ def course(course_slug: str) -> ResponseReturnValue:
         required_quizzes=required,
         first_lesson=services.first_lesson(modules),
         can_manage=services.is_course_instructor(_user(), course),
+        progress=progress.course_progress(_user(), course, modules),
     )
 
 
 @bp.get("/courses/<course_slug>/lessons/<lesson_slug>")
 def lesson(course_slug: str, lesson_slug: str) -> ResponseReturnValue:
-    course = _course_or_404(course_slug)
-    lesson = services.get_lesson(course, lesson_slug) or abort(404)
+    course, lesson = services.get_course_and_lesson(course_slug, lesson_slug, _user()) or abort(404)
     modules = services.course_outline(course)
     module = next(m for m in modules if m.id == lesson.module_id)
+    state = progress.course_progress(_user(), course, modules)
+    item = state.lesson(lesson.id)
+    if item is not None and item.locked:
+        return render_template("progress/locked.html", course=course, item=item, state=state), 403
     previous, following = services.neighbours(modules, lesson)
     return render_template(
         "catalog/lesson.html",
@@ -105,6 +115,8 @@ def lesson(course_slug: str, lesson_slug: str) -> ResponseReturnValue:
         previous=previous,
         following=following,
         can_manage=services.is_course_instructor(_user(), course),
+        progress=state,
+        item=item,
     )
 
 

@@ -343,7 +343,12 @@ def course_outline(course: Course) -> list[Module]:
         .order_by(Module.position)
         .options(
             selectinload(Module.lessons.and_(Lesson.is_retired.is_(False))).load_only(
-                Lesson.slug, Lesson.title, Lesson.minutes, Lesson.position, Lesson.module_id
+                Lesson.slug,
+                Lesson.title,
+                Lesson.minutes,
+                Lesson.position,
+                Lesson.module_id,
+                Lesson.prerequisites,  # progress locks read them
             ),
             selectinload(Module.quizzes.and_(Quiz.is_retired.is_(False))),
         )
@@ -357,6 +362,20 @@ def get_lesson(course: Course, lesson_slug: str) -> Lesson | None:
             Lesson.course_id == course.id, Lesson.slug == lesson_slug, Lesson.is_retired.is_(False)
         )
     )
+
+
+def get_course_and_lesson(
+    course_slug: str, lesson_slug: str, user: User | None
+) -> tuple[Course, Lesson] | None:
+    """The course and its current lesson in one query (the lesson page's budget is tight)."""
+    row = db.session.execute(
+        select(Course, Lesson)
+        .join(Lesson, Lesson.course_id == Course.id)
+        .where(Course.slug == course_slug, Lesson.slug == lesson_slug, Lesson.is_retired.is_(False))
+    ).first()
+    if row is None or not can_see(user, row[0]):
+        return None
+    return row[0], row[1]
 
 
 def get_quiz(course: Course, quiz_slug: str) -> Quiz | None:

@@ -23,6 +23,7 @@ from learnapp.catalog.models import Course, Quiz
 from learnapp.database import utcnow
 from learnapp.errors import LearnAppError
 from learnapp.extensions import csrf, db
+from learnapp.progress import services as progress
 from learnapp.quizzes import rules, services
 from learnapp.quizzes.models import Answer, QuizAttempt
 from learnapp.quizzes.questions import QUESTION_TYPES
@@ -55,6 +56,7 @@ def overview(course_slug: str, quiz_slug: str) -> ResponseReturnValue:
     modules = catalog.course_outline(course)
     module = next((m for m in modules if m.id == quiz.module_id), None)
     result = services.result_for(current_user, quiz) if _user() else None
+    state = progress.course_progress(_user(), course, modules)
     now = utcnow()
     return render_template(
         "quizzes/overview.html",
@@ -66,14 +68,16 @@ def overview(course_slug: str, quiz_slug: str) -> ResponseReturnValue:
         is_open=rules.is_open(now, services.opens_at(quiz), services.closes_at(quiz)),
         opens_at=services.opens_at(quiz),
         closes_at=services.closes_at(quiz),
+        lock=state.quiz(quiz.id),
     )
 
 
 @bp.post("/courses/<course_slug>/quizzes/<quiz_slug>/attempts")
 @login_required
 def start(course_slug: str, quiz_slug: str) -> ResponseReturnValue:
-    _course, quiz = _quiz_or_404(course_slug, quiz_slug)
+    course, quiz = _quiz_or_404(course_slug, quiz_slug)
     try:
+        progress.ensure_quiz_unlocked(current_user, course, quiz)
         attempt = services.start_attempt(current_user, quiz)
     except LearnAppError as exc:
         db.session.rollback()

@@ -9,6 +9,9 @@ import contextvars
 import os
 import re
 import shutil
+import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from learnapp import create_app
 from learnapp.auth import services as auth_services
@@ -291,3 +295,60 @@ def edit(courses_root) -> Callable[[str, str, str], None]:
         path.write_text(text.replace(old, new))
 
     return change
+
+
+# --- real parallel requests --------------------------------------------------------------
+
+
+@pytest.fixture
+def threaded_server(app: Flask) -> Iterator[str]:
+    """The test app on a threaded HTTP server; yields its base URL."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def parallel_post(threaded_server: str, client: FlaskClient) -> Callable[..., list[int]]:
+    """``parallel_post(path, times=20)``: POST from ``times`` threads released at once, with
+    ``client``'s session cookie; returns the statuses (redirects are not followed).
+
+    The test's own transaction ends first: a lazy attribute load would otherwise hold SQLite's
+    write lock in the test thread while the server threads wait for it.
+    """
+    opener = urllib.request.build_opener(_NoRedirect)
+
+    def post(path: str, times: int = 20) -> list[int]:
+        _db.session.commit()
+        cookie = f"session={client.get_cookie('session').value}"
+        barrier = threading.Barrier(times)
+        statuses: list[int] = []
+
+        def one() -> None:
+            request = urllib.request.Request(  # noqa: S310 - the test server on 127.0.0.1
+                threaded_server + path, data=b"", method="POST", headers={"Cookie": cookie}
+            )
+            barrier.wait()
+            try:
+                with opener.open(request, timeout=60) as response:
+                    statuses.append(response.status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+
+        threads = [threading.Thread(target=one) for _ in range(times)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return statuses
+
+    return post

@@ -451,14 +451,6 @@ def review_scope(
     )
 
 
-def load_attempt(attempt_id: int) -> QuizAttempt | None:
-    return db.session.scalar(
-        select(QuizAttempt)
-        .where(QuizAttempt.id == attempt_id)
-        .options(selectinload(QuizAttempt.answers))
-    )
-
-
 def regrade_quiz(quiz: Quiz) -> list[tuple[QuizAttempt, Decimal | None, Decimal | None]]:
     """Re-score every submitted attempt with the questions' current versions.
 

@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from learnapp.auth import access as _access  # noqa: F401  (user loader)
     from learnapp.auth.routes import bp as auth_bp
     from learnapp.catalog.routes import bp as catalog_bp
+    from learnapp.certificates import models as _certificate_models  # noqa: F401
     from learnapp.main.routes import bp as main_bp
     from learnapp.progress.routes import bp as progress_bp
     from learnapp.quizzes.routes import bp as quizzes_bp

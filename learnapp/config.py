@@ -57,6 +57,9 @@ class Config:
     LOGIN_LIMITS_PER_ADDRESS = "30/minute"
     REGISTER_LIMITS_PER_ADDRESS = "10/hour"
 
+    #: Explicit, because Flask-Limiter's instance is global: an app created with False would
+    #: otherwise leave every later app in the process unlimited.
+    RATELIMIT_ENABLED = True
 
 def _database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given in the usual host formats."""

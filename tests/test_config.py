@@ -128,3 +128,12 @@ def test_maintenance_commands_run_without_secret_key_but_serving_does_not(tmp_pa
     assert "SECRET_KEY is not set" in serve.stderr
     assert not (tmp_path / "secret_key").exists()
     assert not (tmp_path / "learnapp.db").exists()  # checking touched no database
+
+
+def test_disabling_the_rate_limiter_in_one_app_leaves_the_next_limited(make_app):
+    from learnapp.extensions import limiter
+
+    make_app(RATELIMIT_ENABLED=False)
+    assert limiter.enabled is False
+    make_app()
+    assert limiter.enabled is True

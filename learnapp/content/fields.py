@@ -116,13 +116,21 @@ class Fields:
     def has(self, key: str) -> bool:
         return self.raw.get(key) is not None
 
-    def string(self, key: str, *, required: bool = False, default: str = "") -> str:
+    def string(
+        self, key: str, *, required: bool = False, default: str = "", max_length: int | None = None
+    ) -> str:
         value = self.raw.get(key)
         if value is None:
             return default
         if not isinstance(value, str) or (required and not value.strip()):
             self.error(f'"{key}" must be a non-empty text, got {describe(value)}', self.line(key))
             return default
+        if max_length is not None and len(value) > max_length:
+            self.error(
+                f'"{key}" is {len(value)} characters long; the limit is {max_length}',
+                self.line(key),
+            )
+            return value[:max_length]
         return value
 
     def ident(self, key: str = "id") -> str | None:

@@ -55,6 +55,9 @@ COURSE_KEYS = (
     "id", "title", "summary", "version", "status", "level", "estimated_hours", "instructors",
     "authors", "certificate", "modules", "completion",
 )  # fmt: skip
+#: Longest title the database stores (``String(200)`` columns).
+TITLE_MAX = 200
+VERSION_MAX = 50
 COURSE_REQUIRED = ("id", "title", "summary", "version", "level", "estimated_hours", "modules")
 MODULE_KEYS = ("id", "title", "summary", "prerequisites", "lessons", "quizzes")
 LESSON_KEYS = ("id", "title", "minutes", "prerequisites", "objectives")
@@ -506,10 +509,13 @@ class _CourseLoader:
         version = meta.raw.get("version")
         if version is not None and not isinstance(version, str):
             meta.error(f'"version" must be a text (quote it: "{version}")', meta.line("version"))
+        elif isinstance(version, str) and len(version) > VERSION_MAX:
+            meta.error(f'"version" is longer than {VERSION_MAX} characters', meta.line("version"))
+            version = version[:VERSION_MAX]
         hours = meta.number("estimated_hours")
         spec = CourseSpec(
             id=self.course_id,
-            title=meta.string("title", required=True),
+            title=meta.string("title", required=True, max_length=TITLE_MAX),
             summary=meta.string("summary", required=True),
             version=version if isinstance(version, str) else "",
             status=status,
@@ -535,7 +541,7 @@ class _CourseLoader:
         quizzes = [self.build_quiz(quiz, module.doc.id or "") for quiz in module.quizzes]
         spec = ModuleSpec(
             id=module.doc.id or "",
-            title=meta.string("title", required=True),
+            title=meta.string("title", required=True, max_length=TITLE_MAX),
             summary=meta.string("summary"),
             intro_html=self.render_doc(module.doc),
             lessons=tuple(x for x in lessons if x is not None),
@@ -553,7 +559,7 @@ class _CourseLoader:
         rendered, key = self.render_lesson(doc)
         spec = LessonSpec(
             id=doc.id or "",
-            title=meta.string("title", required=True),
+            title=meta.string("title", required=True, max_length=TITLE_MAX),
             minutes=minutes,
             html=rendered.html,
             toc=rendered.toc,
@@ -612,7 +618,7 @@ class _CourseLoader:
         self.resolve_links(rel, intro, intro.anchors)
         spec = QuizSpec(
             id=doc.id or "",
-            title=doc.meta.string("title", required=True),
+            title=doc.meta.string("title", required=True, max_length=TITLE_MAX),
             settings=quiz.settings,
             intro_html=_MD.render(intro).html,
             questions=tuple(questions),

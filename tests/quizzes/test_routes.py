@@ -414,3 +414,21 @@ def test_another_student_cannot_use_a_leaked_attempt_token(
     assert client.post(f"/attempts/{attempt.id}/autosave", data=leaked).status_code == 404
     db.session.commit()
     assert all(a.response is None for a in db.session.get(QuizAttempt, attempt.id).answers)
+
+
+def test_review_feedback_keeps_its_formatting(
+    client, courses_root, edit, sync, login, student, db, attempt_form
+):
+    edit(
+        "basics/02-more/quiz.md",
+        "feedback_false: Right, ids are permanent.",
+        "feedback_false: Right, ids are *permanent*.",
+    )
+    sync()
+    login(student)
+    attempt = start(client, db)
+    client.post(f"/attempts/{attempt.id}", data=attempt_form(attempt, {"q-true-false": False}))
+    submit(client, attempt)
+    body = client.get(f"/attempts/{attempt.id}/review").get_data(as_text=True)
+    assert "Right, ids are <em>permanent</em>." in body
+    assert "&lt;em&gt;" not in body

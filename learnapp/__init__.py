@@ -77,17 +77,25 @@ def register_blueprints(app: Flask) -> None:
     from learnapp.auth import access as _access  # noqa: F401  (user loader)
     from learnapp.auth.routes import bp as auth_bp
     from learnapp.catalog.routes import bp as catalog_bp
-    from learnapp.certificates import models as _certificate_models  # noqa: F401
+    from learnapp.certificates.routes import bp as certificates_bp
     from learnapp.main.routes import bp as main_bp
     from learnapp.progress.routes import bp as progress_bp
     from learnapp.quizzes.routes import bp as quizzes_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, catalog_bp, quizzes_bp, progress_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        admin_bp,
+        catalog_bp,
+        quizzes_bp,
+        progress_bp,
+        certificates_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:
-    from learnapp.cli import courses_cli, quizzes_cli, users_cli
+    from learnapp.cli import certificates_cli, courses_cli, quizzes_cli, users_cli
 
-    for group in (users_cli, courses_cli, quizzes_cli):
+    for group in (users_cli, courses_cli, quizzes_cli, certificates_cli):
         app.cli.add_command(group)

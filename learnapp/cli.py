@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 from flask import current_app, url_for
@@ -14,6 +15,10 @@ from learnapp.auth import services
 from learnapp.auth.models import Role, User
 from learnapp.errors import LearnAppError
 from learnapp.extensions import db
+
+if TYPE_CHECKING:
+    from learnapp.catalog.models import Course
+    from learnapp.certificates.models import Certificate
 
 users_cli = AppGroup("users", help="Create and manage user accounts.")
 
@@ -191,9 +196,18 @@ quizzes_cli = AppGroup("quizzes", help="Quiz maintenance: close overdue attempts
 @quizzes_cli.command("close-overdue")
 def close_overdue() -> None:
     """Submit every open attempt past its time limit, graded with what was saved (for cron)."""
+    from learnapp.catalog.models import Course, Quiz
+    from learnapp.certificates import services as certificates
     from learnapp.quizzes import services as quizzes
 
     closed = quizzes.close_overdue()
+    for attempt in closed:
+        # Closing the last required quiz can complete a course.
+        user = db.session.get(User, attempt.user_id)
+        quiz = db.session.get(Quiz, attempt.quiz_id)
+        course = db.session.get(Course, quiz.course_id) if quiz else None
+        if user is not None and course is not None:
+            certificates.issue_if_complete(user, course)
     db.session.commit()
     for attempt in closed:
         click.echo(f"closed attempt {attempt.id} (user {attempt.user_id}): {attempt.percent}%")
@@ -250,3 +264,114 @@ def grant(
     quizzes.grant_override(user, quiz, extra_minutes, extra_attempts, reason)
     db.session.commit()
     click.echo(f"{user.email}: +{extra_minutes} min, +{extra_attempts} attempt(s) on {quiz_slug}.")
+
+
+certificates_cli = AppGroup("certificates", help="Award, revoke and verify certificates.")
+
+
+def _course_or_exit(course_slug: str) -> Course:
+    from learnapp.catalog.models import Course
+
+    course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+    if course is None:
+        raise click.ClickException(f"No course with id {course_slug}.")
+    return course
+
+
+def _certificate_or_exit(public_id: str) -> Certificate:
+    from learnapp.certificates import services as certificates
+
+    certificate = certificates.get_by_public_id(public_id)
+    if certificate is None:
+        raise click.ClickException(f"No certificate with id {public_id}.")
+    return certificate
+
+
+@certificates_cli.command("issue")
+@click.option("--user", "email", required=True, help="The student's e-mail.")
+@click.option("--course", "course_slug", required=True, help="Course id.")
+@click.option("--reason", required=True, help="Why (shown to staff and kept in the audit log).")
+def issue_certificate(email: str, course_slug: str, reason: str) -> None:
+    """Award a certificate manually (recognised prior learning, a fix after a wrong key)."""
+    from learnapp.certificates import services as certificates
+
+    user = _user_or_exit(email)
+    course = _course_or_exit(course_slug)
+    try:
+        certificate = certificates.award(user, course, reason=reason, actor=None)
+    except LearnAppError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(
+        f"Awarded {certificate.public_id} to {user.email}: {certificates.verify_url(certificate)}"
+    )
+
+
+@certificates_cli.command("revoke")
+@click.argument("public_id")
+@click.option("--reason", required=True, help="Shown on the verification page.")
+def revoke_certificate(public_id: str, reason: str) -> None:
+    """Revoke a certificate (undo with `flask certificates restore`)."""
+    from learnapp.certificates import services as certificates
+
+    certificate = _certificate_or_exit(public_id)
+    try:
+        certificates.revoke(certificate, reason=reason, actor=None)
+    except LearnAppError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"Revoked {public_id}.")
+
+
+@certificates_cli.command("restore")
+@click.argument("public_id")
+def restore_certificate(public_id: str) -> None:
+    """Undo a revocation."""
+    from learnapp.certificates import services as certificates
+
+    certificate = _certificate_or_exit(public_id)
+    try:
+        certificates.restore(certificate, actor=None)
+    except LearnAppError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"Restored {public_id}: valid again.")
+
+
+@certificates_cli.command("verify")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def verify_certificate(file: TextIO) -> None:
+    """Check a downloaded credential (.jwt): its signature, revocation status and record.
+
+    Exits with 1 when the credential is invalid, revoked or superseded by a reissue.
+    """
+    from learnapp.certificates import services as certificates
+    from learnapp.certificates.credentials import CredentialError
+
+    try:
+        result = certificates.verify_credential(file.read(1_000_000))
+    except (CredentialError, KeyError, TypeError, ValueError) as exc:
+        click.echo(f"INVALID: {exc}", err=True)
+        raise SystemExit(1) from exc
+    credential = result.credential
+    subject = credential.get("credentialSubject", {})
+    names = ", ".join(i.get("identityHash", "") for i in subject.get("identifier", []))
+    click.echo("Signature: valid (Ed25519, issuer key)")
+    click.echo(f"Credential: {credential.get('id')}")
+    click.echo(f"Awarded to: {names}")
+    click.echo(f"Course: {subject.get('achievement', {}).get('name')}")
+    click.echo(f"Issued: {credential.get('validFrom')}")
+    if result.certificate is None:
+        click.echo("INVALID: no such certificate in this site's records.", err=True)
+        raise SystemExit(1)
+    if result.revoked:
+        click.echo(f"REVOKED: {result.certificate.revoked_reason}", err=True)
+        raise SystemExit(1)
+    if result.superseded:
+        click.echo(
+            f"SUPERSEDED: the certificate was reissued to {result.certificate.name}; "
+            "download the current credential.",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo("Status: valid (not revoked)")

@@ -29,6 +29,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None
     #: Absolute base URL used in links that leave the site (certificates, reset links).
     BASE_URL = "http://127.0.0.1:5000"
+    #: The issuer named on certificates and in their signed credentials.
+    ISSUER_NAME = "LearnApp"
+    #: PEM file of the Ed25519 key that signs credentials (created on first use; keep it out of
+    #: git and back it up). Default: ``certificate-signing-key.pem`` in the instance folder.
+    CERTIFICATE_KEY_PATH: str | None = None
     #: Number of trusted proxies in front of the app (ProxyFix); 0 means none.
     PROXY_HOPS = 0
     COURSES_DIR: str | None = None
@@ -52,14 +57,14 @@ class Config:
     PASSWORD_RESET_HOURS = 24
     # Flask-Limiter: memory in development, Redis via LEARNAPP_RATELIMIT_STORAGE_URI.
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Explicit, because Flask-Limiter's instance is global: an app created with False would
+    #: otherwise leave every later app in the process unlimited.
+    RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMITS_PER_ACCOUNT = "10/minute;100/hour"
     LOGIN_LIMITS_PER_ADDRESS = "30/minute"
     REGISTER_LIMITS_PER_ADDRESS = "10/hour"
 
-    #: Explicit, because Flask-Limiter's instance is global: an app created with False would
-    #: otherwise leave every later app in the process unlimited.
-    RATELIMIT_ENABLED = True
 
 def _database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given in the usual host formats."""

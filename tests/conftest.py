@@ -8,11 +8,13 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import secrets
 import shutil
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,10 @@ from learnapp import create_app
 from learnapp.auth import services as auth_services
 from learnapp.auth.models import Role, User
 from learnapp.catalog import services as catalog_services
-from learnapp.catalog.models import Course
+from learnapp.catalog.models import Course, Lesson, Quiz
+from learnapp.database import utcnow
 from learnapp.extensions import db as _db
+from learnapp.quizzes.models import SUBMITTED, QuizAttempt
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
@@ -352,3 +356,50 @@ def parallel_post(threaded_server: str, client: FlaskClient) -> Callable[..., li
         return statuses
 
     return post
+
+
+# --- the test course's items and quick quiz results (progress, certificates, instructor) ---
+
+
+@pytest.fixture
+def lesson(basics) -> Callable[[str], Lesson]:
+    """``lesson("basics-intro")``: a lesson row of the test course by its id."""
+
+    def find(slug: str) -> Lesson:
+        return _db.session.scalar(_db.select(Lesson).filter_by(course_id=basics.id, slug=slug))
+
+    return find
+
+
+@pytest.fixture
+def basics_quiz(basics) -> Quiz:
+    return _db.session.scalar(_db.select(Quiz).filter_by(slug="basics-quiz"))
+
+
+@pytest.fixture
+def submit_result() -> Callable[..., QuizAttempt]:
+    """``submit_result(user, quiz, percent)``: a submitted, graded attempt (no questions)."""
+
+    def submit(user: User, quiz: Quiz, percent: int | str) -> QuizAttempt:
+        number = 1 + len(
+            _db.session.scalars(
+                _db.select(QuizAttempt).filter_by(user_id=user.id, quiz_id=quiz.id)
+            ).all()
+        )
+        attempt = QuizAttempt(
+            user_id=user.id,
+            quiz_id=quiz.id,
+            number=number,
+            status=SUBMITTED,
+            started_at=utcnow(),
+            submitted_at=utcnow(),
+            token_nonce=secrets.token_hex(16),
+            score=Decimal(percent),
+            max_score=Decimal(100),
+            percent=Decimal(percent),
+        )
+        _db.session.add(attempt)
+        _db.session.commit()
+        return attempt
+
+    return submit

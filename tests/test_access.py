@@ -46,6 +46,48 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
         "/admin/users/{other}/reset-link",
         {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
     ),
+    # {certificate} belongs to another student; anyone may verify it, only staff change it.
+    "certificates.verify": ("GET", "/certificates/{certificate}", dict.fromkeys(ROLES, OK)),
+    "certificates.pdf": (
+        "GET",
+        "/certificates/{certificate}/certificate.pdf",
+        dict.fromkeys(ROLES, OK),
+    ),
+    "certificates.credential": (
+        "GET",
+        "/certificates/{certificate}/credential.jwt",
+        dict.fromkeys(ROLES, OK),
+    ),
+    "certificates.issuer": ("GET", "/certificates/issuer", dict.fromkeys(ROLES, OK)),
+    "certificates.keys": ("GET", "/certificates/keys.json", dict.fromkeys(ROLES, OK)),
+    "certificates.status_list": ("GET", "/certificates/status", dict.fromkeys(ROLES, OK)),
+    # The matrix's instructor does not teach the course: not theirs to revoke.
+    "certificates.revoke": (
+        "POST",
+        "/certificates/{certificate}/revoke",
+        NOT_YOURS | {"admin": REDIRECT},
+    ),
+    "certificates.restore": (
+        "POST",
+        "/certificates/{certificate}/restore",
+        NOT_YOURS | {"admin": REDIRECT},
+    ),
+    "certificates.reissue": (
+        "POST",
+        "/certificates/{certificate}/reissue",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": REDIRECT},
+    ),
+    "certificates.claim": ("POST", "/courses/basics/certificate", dict.fromkeys(ROLES, REDIRECT)),
+    "certificates.admin_list": (
+        "GET",
+        "/admin/certificates",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
+    ),
+    "certificates.award": (
+        "GET",
+        "/admin/certificates/award",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
+    ),
     "catalog.catalogue": ("GET", "/courses", dict.fromkeys(ROLES, OK)),
     "catalog.course": ("GET", "/courses/basics", dict.fromkeys(ROLES, OK)),
     "catalog.lesson": ("GET", "/courses/basics/lessons/basics-intro", dict.fromkeys(ROLES, OK)),
@@ -91,7 +133,10 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
 #: Endpoints outside the matrix, with the reason.
 EXEMPT = {"static": "public files"}
 
-FORM_DATA = {"admin.set_role": {"role-role": "instructor"}}
+FORM_DATA = {
+    "admin.set_role": {"role-role": "instructor"},
+    "certificates.revoke": {"revoke-reason": "checking access"},
+}
 
 
 def test_every_endpoint_is_in_the_policy(app):
@@ -102,7 +147,8 @@ def test_every_endpoint_is_in_the_policy(app):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
 def test_route_role_matrix(client, make_user, login, sync, db, endpoint, role):
-    from learnapp.catalog.models import Quiz
+    from learnapp.catalog.models import Course, Quiz
+    from learnapp.certificates import services as certificates
     from learnapp.quizzes import services as quizzes
 
     sync()
@@ -113,7 +159,10 @@ def test_route_role_matrix(client, make_user, login, sync, db, endpoint, role):
     db.session.commit()
     if role != "anonymous":
         login(make_user(role=role))
-    path = template.format(other=other.id, attempt=attempt.id)
+    course = db.session.get(Course, quiz.course_id)
+    certificate = certificates.award(other, course, reason="access matrix", actor=None)
+    db.session.commit()
+    path = template.format(other=other.id, attempt=attempt.id, certificate=certificate.public_id)
     with client.open(path, method=method, data=FORM_DATA.get(endpoint, {})) as response:
         status = response.status_code
     assert status == expected[role], f"{method} {path} as {role}"

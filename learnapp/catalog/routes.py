@@ -12,6 +12,8 @@ from flask_login import current_user
 
 from learnapp.catalog import search, services
 from learnapp.catalog.models import Course
+from learnapp.certificates import services as certificates
+from learnapp.certificates.forms import ClaimForm
 from learnapp.content import resolve_asset
 from learnapp.database import begin_mode
 from learnapp.extensions import db
@@ -94,6 +96,8 @@ def course(course_slug: str) -> ResponseReturnValue:
         first_lesson=services.first_lesson(modules),
         can_manage=services.is_course_instructor(_user(), course),
         progress=progress.course_progress(_user(), course, modules),
+        certificate=certificates.get_for(user, course) if (user := _user()) else None,
+        claim_form=ClaimForm(),
     )
 
 

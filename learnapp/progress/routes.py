@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from learnapp.catalog import services as catalog
 from learnapp.catalog.models import Course
+from learnapp.certificates import services as certificates
 from learnapp.extensions import db
 from learnapp.progress import services
 from learnapp.progress.services import Item
@@ -59,8 +60,15 @@ def complete(course_slug: str, lesson_slug: str) -> ResponseReturnValue:
     lesson = catalog.get_lesson(course, lesson_slug) or abort(404)
     modules = catalog.course_outline(course)
     services.complete_lesson(current_user, course, lesson, modules)
-    db.session.commit()
     state = services.course_progress(current_user, course, modules)
+    certificate = certificates.issue_if_complete(current_user, course, state)
+    db.session.commit()
+    if certificate is not None:
+        flash(
+            f"“{lesson.title}” is complete. You completed the course: here is your certificate.",
+            "success",
+        )
+        return redirect(url_for("certificates.verify", public_id=certificate.public_id))
     if state.is_complete:
         flash(f"“{lesson.title}” is complete. You have completed this course.", "success")
     else:

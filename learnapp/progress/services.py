@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 from learnapp.auth.models import User
 from learnapp.catalog.models import Course, Lesson, Module, Question, Quiz
 from learnapp.catalog.services import can_see, is_course_instructor
+from learnapp.certificates.models import Certificate
 from learnapp.database import utcnow
 from learnapp.errors import LearnAppError
 from learnapp.extensions import db
@@ -480,6 +481,7 @@ class Dashboard:
     #: The last submitted attempts: (attempt, quiz, course).
     recent: list[tuple[QuizAttempt, Quiz, Course]]
     practice_due: int
+    certificates: list[Certificate]
 
 
 def enrolled_courses(user: User) -> list[Course]:
@@ -530,4 +532,11 @@ def dashboard(user: User) -> Dashboard:
         courses=[states[course.id] for course in courses],
         recent=recent_results(user),
         practice_due=practice_due_count(user),
+        certificates=list(
+            db.session.scalars(
+                select(Certificate)
+                .where(Certificate.user_id == user.id)
+                .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+            )
+        ),
     )

@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 
 from learnapp.catalog import services as catalog
 from learnapp.catalog.models import Course, Quiz
+from learnapp.certificates import services as certificates
 from learnapp.database import utcnow
 from learnapp.errors import LearnAppError
 from learnapp.extensions import csrf, db
@@ -270,6 +271,9 @@ def summary(attempt_id: int) -> ResponseReturnValue:
 def submit(attempt_id: int) -> ResponseReturnValue:
     attempt = services.get_attempt_for(current_user, attempt_id)
     services.submit_attempt(attempt)
+    course, _quiz = _context(attempt)
+    if certificates.issue_if_complete(current_user, course) is not None:
+        flash("You completed the course and earned a certificate: see your dashboard.", "success")
     db.session.commit()
     return redirect(url_for("quizzes.review", attempt_id=attempt.id))
 

@@ -339,3 +339,36 @@ def axe_violations_fixture() -> Callable[..., list[dict[str, Any]]]:
 @pytest.fixture(name="has_horizontal_scroll")
 def has_horizontal_scroll_fixture() -> Callable[[Page], bool]:
     return has_horizontal_scroll
+
+
+# --- shared steps -------------------------------------------------------------------------------
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def log_in(page: Page, account: Account) -> None:
+    """Log in by posting the real login form from the page's context (shares its cookies)."""
+    token = CSRF_INPUT.search(page.request.get("/login").text())
+    assert token, "no CSRF token on /login"
+    response = page.request.post(
+        "/login",
+        form={"csrf_token": token.group(1), "email": account.email, "password": account.password},
+        max_redirects=0,
+    )
+    assert response.status == 302, response.text()
+
+
+@pytest.fixture(name="log_in")
+def log_in_fixture() -> Callable[[Page, Account], None]:
+    """``log_in(page, account)``."""
+    return log_in
+
+
+@pytest.fixture
+def synced_courses(app: Flask) -> None:
+    """The fixture courses of ``tests/data/courses``, synced (use with ``usefixtures``)."""
+    from learnapp.catalog import services
+
+    report = services.sync_courses()
+    _db.session.commit()
+    assert report.ok, report.problems

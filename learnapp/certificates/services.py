@@ -1,0 +1,398 @@
+"""Issue, find, revoke and reissue certificates; build their PDF and signed credential.
+
+Exactly once per student and course: the UNIQUE (user_id, course_id) constraint decides, the
+insert runs in a SAVEPOINT, and a request that loses the race returns the winner's row.
+Services flush and raise; routes and commands commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from learnapp.audit.services import record
+from learnapp.auth.models import Role, User
+from learnapp.catalog.models import Course
+from learnapp.catalog.services import is_course_instructor
+from learnapp.certificates import credentials, pdf
+from learnapp.certificates.models import Certificate
+from learnapp.database import utcnow
+from learnapp.errors import Conflict, LearnAppError
+from learnapp.extensions import db
+from learnapp.progress.services import CourseProgress, course_progress
+
+log = logging.getLogger(__name__)
+
+#: 16 random bytes: 128 bits, 22 URL-safe characters.
+PUBLIC_ID_BYTES = 16
+PAGE_SIZE = 50
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def get_by_public_id(public_id: str) -> Certificate | None:
+    if not 16 <= len(public_id) <= 32:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.public_id == public_id))
+
+
+def get_for(user: User, course: Course) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user.id, Certificate.course_id == course.id
+        )
+    )
+
+
+def for_user(user: User) -> list[Certificate]:
+    """``user``'s certificates, newest first (dashboard)."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == user.id)
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
+def search(query: str = "", page: int = 1) -> tuple[list[Certificate], int]:
+    """Certificates matching an id, a name or a course (title or id), newest first; the total."""
+    conditions = []
+    if query := query.strip():
+        like = f"%{query.lower()}%"
+        conditions.append(
+            or_(
+                Certificate.public_id == query,
+                func.lower(Certificate.name).like(like),
+                func.lower(Certificate.course_title).like(like),
+                Certificate.course_id.in_(
+                    select(Course.id).where(func.lower(Course.slug) == query.lower())
+                ),
+            )
+        )
+    total = db.session.scalar(select(func.count(Certificate.id)).where(*conditions)) or 0
+    rows = db.session.scalars(
+        select(Certificate)
+        .where(*conditions)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+    ).all()
+    return list(rows), total
+
+
+def can_manage(user: Any, certificate: Certificate) -> bool:
+    """Admins and the course's instructors may revoke and restore."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.role == Role.ADMIN or is_course_instructor(user, certificate.course)
+
+
+# --- issuing -----------------------------------------------------------------------------------
+
+
+def score_of(state: CourseProgress) -> Decimal | None:
+    """Points-weighted mean of the required quizzes' scores (None when no quiz is required)."""
+    return weighted_mean(
+        (item.best, item.row.max_points or 1)
+        for module in state.modules
+        for item in module.items
+        if item.kind == "quiz" and item.is_required and item.best is not None
+    )
+
+
+def weighted_mean(scores: Iterable[tuple[Decimal, int]]) -> Decimal | None:
+    """``sum(percent x points) / sum(points)``, to two decimals; None for no scores."""
+    weighted = Decimal(0)
+    points = 0
+    for percent, weight in scores:
+        weighted += percent * weight
+        points += weight
+    if points == 0:
+        return None
+    return (weighted / points).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _insert(user: User, course: Course, **fields: Any) -> tuple[Certificate, bool]:
+    existing = get_for(user, course)
+    if existing is not None:
+        return existing, False
+    try:
+        with db.session.begin_nested():
+            certificate = Certificate(
+                public_id=secrets.token_urlsafe(PUBLIC_ID_BYTES),
+                user_id=user.id,
+                course_id=course.id,
+                name=user.display_name,
+                course_title=course.title,
+                version_label=course.version_label,
+                content_hash=course.content_hash,
+                **fields,
+            )
+            db.session.add(certificate)
+            db.session.flush()
+    except IntegrityError:
+        # A parallel request issued it first: theirs is the certificate.
+        winner = get_for(user, course)
+        if winner is None:
+            raise
+        return winner, False
+    return certificate, True
+
+
+def issue_if_complete(
+    user: User, course: Course, state: CourseProgress | None = None
+) -> Certificate | None:
+    """Issue ``user``'s certificate for ``course`` if they completed it; the new row, else None.
+
+    Nothing happens when the course gives no certificate, the student never enrolled, or a
+    certificate exists already (revoked ones included: only staff undo a revocation).
+    """
+    if not course.certificate_enabled:
+        return None
+    state = state or course_progress(user, course)
+    if not state.was_enrolled or not state.is_complete or state.total == 0:
+        return None
+    certificate, created = _insert(user, course, score=score_of(state), completed_at=utcnow())
+    if not created:
+        return None
+    record("certificate.issued", actor=user, target=certificate, course=course.slug)
+    return certificate
+
+
+def award(user: User, course: Course, *, reason: str, actor: User | None) -> Certificate:
+    """Manually award a certificate (prior learning, a fix after a wrong key).
+
+    :raises Conflict: the student has one for this course already.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise LearnAppError("Give a reason for the award.")
+    state = course_progress(user, course)
+    certificate, created = _insert(
+        user,
+        course,
+        score=score_of(state),
+        completed_at=utcnow(),
+        is_manual=True,
+        award_reason=reason,
+        awarded_by_id=getattr(actor, "id", None),
+    )
+    if not created:
+        state_text = "a revoked" if certificate.is_revoked else "a"
+        raise Conflict(
+            f"{user.display_name} already has {state_text} certificate for “{course.title}” "
+            f"({certificate.public_id})."
+        )
+    record(
+        "certificate.awarded",
+        actor=actor,
+        target=certificate,
+        course=course.slug,
+        student=user.email,
+        reason=reason,
+    )
+    return certificate
+
+
+def revoke(certificate: Certificate, *, reason: str, actor: User | None) -> None:
+    reason = reason.strip()
+    if not reason:
+        raise LearnAppError("Give a reason for the revocation.")
+    if certificate.is_revoked:
+        raise Conflict("This certificate is already revoked.")
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason
+    certificate.revoked_by_id = getattr(actor, "id", None)
+    record("certificate.revoked", actor=actor, target=certificate, reason=reason)
+    db.session.flush()
+
+
+def restore(certificate: Certificate, *, actor: User | None) -> None:
+    """Undo a revocation."""
+    if not certificate.is_revoked:
+        raise Conflict("This certificate is not revoked.")
+    record("certificate.restored", actor=actor, target=certificate, was=certificate.revoked_reason)
+    certificate.revoked_at = None
+    certificate.revoked_reason = None
+    certificate.revoked_by_id = None
+    db.session.flush()
+
+
+def reissue(certificate: Certificate, *, actor: User | None) -> bool:
+    """Print the holder's current name on the certificate (after a name change).
+
+    The id, date and score stay; credentials downloaded before show the old name and are
+    flagged as superseded by ``flask certificates verify``. False when nothing changed.
+    """
+    if certificate.user is None:
+        raise Conflict("The account behind this certificate no longer exists.")
+    new_name = certificate.user.display_name
+    if new_name == certificate.name:
+        return False
+    record(
+        "certificate.reissued",
+        actor=actor,
+        target=certificate,
+        old_name=certificate.name,
+        new_name=new_name,
+    )
+    certificate.name = new_name
+    certificate.reissued_at = utcnow()
+    db.session.flush()
+    return True
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def _external(endpoint: str, **values: Any) -> str:
+    """Absolute URL from ``BASE_URL``, in requests and in CLI commands alike."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def verify_url(certificate: Certificate) -> str:
+    return _external("certificates.verify", public_id=certificate.public_id)
+
+
+def issuer() -> credentials.Issuer:
+    return credentials.Issuer(
+        id=_external("certificates.issuer"),
+        name=current_app.config["ISSUER_NAME"],
+        url=_external("main.index"),
+        jwks_url=_external("certificates.keys"),
+        status_list_url=_external("certificates.status_list"),
+    )
+
+
+def signing_key() -> credentials.Ed25519PrivateKey:
+    path = current_app.config.get("CERTIFICATE_KEY_PATH") or (
+        Path(current_app.instance_path) / "certificate-signing-key.pem"
+    )
+    return credentials.load_or_create_key(Path(path))
+
+
+def published_keys() -> list[dict[str, str]]:
+    return [credentials.public_jwk(signing_key().public_key())]
+
+
+def document(certificate: Certificate) -> pdf.CertificateDocument:
+    return pdf.CertificateDocument(
+        public_id=certificate.public_id,
+        name=certificate.name,
+        course_title=certificate.course_title,
+        version_label=certificate.version_label,
+        completed_at=certificate.completed_at,
+        issuer=current_app.config["ISSUER_NAME"],
+        verify_url=verify_url(certificate),
+        score=certificate.score,
+        is_manual=certificate.is_manual,
+        is_revoked=certificate.is_revoked,
+    )
+
+
+def pdf_bytes(certificate: Certificate) -> bytes:
+    """The PDF, rendered once per content and kept in the instance folder (~0.4 s to render)."""
+    doc = document(certificate)
+    digest = hashlib.sha256(repr(doc).encode()).hexdigest()[:16]
+    cache = Path(current_app.instance_path) / "certificate-pdfs"
+    path = cache / f"{certificate.public_id}-{digest}.pdf"
+    if path.exists():
+        return path.read_bytes()
+    data = pdf.render(doc)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        for stale in cache.glob(f"{certificate.public_id}-*.pdf"):
+            stale.unlink(missing_ok=True)
+        partial = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError:
+        log.warning("cannot cache certificate PDFs in %s", cache, exc_info=True)
+    return data
+
+
+def award_of(certificate: Certificate) -> credentials.Award:
+    return credentials.Award(
+        credential_id=verify_url(certificate),
+        status_index=certificate.id,
+        name=certificate.name,
+        course_id=_external("catalog.course", course_slug=certificate.course.slug),
+        course_title=certificate.course_title,
+        course_summary=certificate.course.summary,
+        version_label=certificate.version_label,
+        content_hash=certificate.content_hash,
+        completed_at=certificate.completed_at,
+        issued_at=certificate.reissued_at or certificate.issued_at,
+        score=None if certificate.score is None else pdf.format_score(certificate.score),
+        is_manual=certificate.is_manual,
+    )
+
+
+def credential_jwt(certificate: Certificate) -> str:
+    return credentials.sign(
+        credentials.build_credential(issuer(), award_of(certificate)), signing_key()
+    )
+
+
+def revoked_indexes() -> list[int]:
+    return list(
+        db.session.scalars(select(Certificate.id).where(Certificate.revoked_at.is_not(None)))
+    )
+
+
+def status_list_jwt() -> str:
+    status = credentials.build_status_list(issuer(), revoked_indexes(), utcnow())
+    return credentials.sign(status, signing_key())
+
+
+@dataclass
+class Verification:
+    """What ``flask certificates verify`` found."""
+
+    credential: dict[str, Any]
+    certificate: Certificate | None
+    revoked: bool
+    #: The record changed since the credential was signed (reissued after a name change).
+    superseded: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.revoked and not self.superseded and self.certificate is not None
+
+
+def verify_credential(token: str) -> Verification:
+    """Check a downloaded credential: signature, the served status list, and the record.
+
+    :raises credentials.CredentialError: the token is malformed or its signature fails.
+    """
+    keys = published_keys()
+    credential = credentials.verify(token.strip(), keys)
+    status = credentials.verify(status_list_jwt(), keys)
+    revoked = credentials.is_revoked(credential, status)
+    public_id = credential["id"].rstrip("/").rsplit("/", 1)[-1]
+    certificate = get_by_public_id(public_id)
+    superseded = False
+    if certificate is not None:
+        names = [
+            ident.get("identityHash")
+            for ident in credential.get("credentialSubject", {}).get("identifier", [])
+        ]
+        superseded = certificate.name not in names
+    return Verification(credential, certificate, revoked, superseded)

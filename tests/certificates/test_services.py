@@ -1,0 +1,159 @@
+"""Issuing exactly once, the score, manual awards, revocation and reissue."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from learnapp.audit.models import AuditEvent
+from learnapp.certificates import services
+from learnapp.certificates.models import Certificate
+from learnapp.errors import Conflict, LearnAppError
+from learnapp.extensions import db
+from learnapp.progress import services as progress
+
+
+def count() -> int:
+    return db.session.scalar(select(func.count(Certificate.id)))
+
+
+def actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_nothing_is_issued_before_the_course_is_complete(basics, student, finish):
+    finish(student, percent=60)  # below the pass mark of 70
+    assert services.issue_if_complete(student, basics) is None
+    assert count() == 0
+
+
+def test_completion_issues_one_certificate_with_the_record(basics, student, finish):
+    finish(student, percent=85)
+    certificate = services.issue_if_complete(student, basics)
+    db.session.commit()
+    assert certificate is not None
+    assert certificate.name == "Sam Student"
+    assert certificate.course_title == basics.title
+    assert certificate.version_label == basics.version_label
+    assert certificate.content_hash == basics.content_hash
+    assert certificate.score == Decimal("85.00")
+    assert not certificate.is_manual
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", certificate.public_id)  # 128 random bits
+    assert services.issue_if_complete(student, basics) is None  # once
+    assert count() == 1
+    assert actions()[-1] == "certificate.issued"
+
+
+def test_public_ids_differ(basics, make_user, finish):
+    ids = set()
+    for _ in range(5):
+        user = make_user()
+        finish(user)
+        ids.add(services.issue_if_complete(user, basics).public_id)
+    assert len(ids) == 5
+
+
+def test_a_course_without_certificates_issues_none(basics, student, finish):
+    basics.certificate_enabled = False
+    db.session.commit()
+    finish(student)
+    assert services.issue_if_complete(student, basics) is None
+
+
+def test_the_score_is_the_required_quizzes_score(basics, student, finish):
+    finish(student, percent=80)
+    assert services.score_of(progress.course_progress(student, basics)) == Decimal("80.00")
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ([(Decimal(80), 30), (Decimal(50), 10)], Decimal("72.50")),  # (2400 + 500) / 40
+        ([(Decimal(100), 1), (Decimal(0), 2)], Decimal("33.33")),
+        ([(Decimal("66.665"), 1)], Decimal("66.67")),
+        ([], None),
+    ],
+)
+def test_the_score_is_weighted_by_points(scores, expected):
+    assert services.weighted_mean(scores) == expected
+
+
+def test_no_required_quiz_means_no_score(basics, student, finish):
+    basics.completion = {"all_lessons": True, "quizzes": {}}
+    db.session.commit()
+    finish(student)
+    certificate = services.issue_if_complete(student, basics)
+    assert certificate is not None
+    assert certificate.score is None
+
+
+def test_manual_award_is_marked_and_audited(basics, student, admin):
+    certificate = services.award(student, basics, reason="Prior learning", actor=admin)
+    db.session.commit()
+    assert certificate.is_manual
+    assert certificate.award_reason == "Prior learning"
+    assert certificate.awarded_by_id == admin.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.awarded"))
+    assert event.actor_id == admin.id
+    assert event.details["reason"] == "Prior learning"
+
+
+def test_manual_award_keeps_exactly_once(basics, student, admin, certificate):
+    with pytest.raises(Conflict, match="already has a certificate"):
+        services.award(student, basics, reason="Again", actor=admin)
+    assert count() == 1
+
+
+def test_manual_award_needs_a_reason(basics, student, admin):
+    with pytest.raises(LearnAppError, match="reason"):
+        services.award(student, basics, reason="  ", actor=admin)
+
+
+def test_revoke_and_undo(certificate, admin):
+    services.revoke(certificate, reason="Answer key was wrong", actor=admin)
+    db.session.commit()
+    assert certificate.is_revoked
+    assert certificate.revoked_reason == "Answer key was wrong"
+    with pytest.raises(Conflict):
+        services.revoke(certificate, reason="again", actor=admin)
+    services.restore(certificate, actor=admin)
+    db.session.commit()
+    assert not certificate.is_revoked
+    with pytest.raises(Conflict):
+        services.restore(certificate, actor=admin)
+    assert actions()[-2:] == ["certificate.revoked", "certificate.restored"]
+
+
+def test_a_revoked_certificate_is_not_issued_again(basics, student, certificate, admin):
+    services.revoke(certificate, reason="Cheating", actor=admin)
+    db.session.commit()
+    assert services.issue_if_complete(student, basics) is None
+    assert count() == 1
+
+
+def test_reissue_prints_the_new_name(certificate, student, admin):
+    assert services.reissue(certificate, actor=admin) is False  # unchanged
+    student.display_name = "Samantha Student"
+    db.session.commit()
+    assert services.reissue(certificate, actor=admin) is True
+    db.session.commit()
+    assert certificate.name == "Samantha Student"
+    assert certificate.reissued_at is not None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.reissued"))
+    assert event.details == {"old_name": "Sam Student", "new_name": "Samantha Student"}
+
+
+def test_search_by_id_name_and_course(certificate, basics):
+    for query in (certificate.public_id, "sam stu", "course basics", "basics"):
+        rows, total = services.search(query)
+        assert (rows, total) == ([certificate], 1), query
+    assert services.search("nobody") == ([], 0)
+
+
+def test_lookups_ignore_ids_of_the_wrong_shape(certificate):
+    assert services.get_by_public_id(certificate.public_id) is certificate
+    assert services.get_by_public_id("short") is None
+    assert services.get_by_public_id("x" * 200) is None

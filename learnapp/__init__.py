@@ -73,14 +73,18 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     # Importing the blueprints also registers every model with SQLAlchemy (and so Alembic).
     from learnapp.admin.routes import bp as admin_bp
+    from learnapp.analysis.routes import bp as analysis_bp
     from learnapp.audit import models as _audit_models  # noqa: F401
     from learnapp.auth import access as _access  # noqa: F401  (user loader)
     from learnapp.auth.routes import bp as auth_bp
     from learnapp.catalog.routes import bp as catalog_bp
     from learnapp.certificates.routes import bp as certificates_bp
+    from learnapp.instructor.routes import bp as instructor_bp
     from learnapp.main.routes import bp as main_bp
+    from learnapp.privacy.routes import bp as privacy_bp
     from learnapp.progress.routes import bp as progress_bp
     from learnapp.quizzes.routes import bp as quizzes_bp
+    from learnapp.reports.routes import bp as reports_bp
 
     for blueprint in (
         main_bp,
@@ -90,6 +94,10 @@ def register_blueprints(app: Flask) -> None:
         quizzes_bp,
         progress_bp,
         certificates_bp,
+        privacy_bp,
+        instructor_bp,
+        analysis_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -66,7 +66,10 @@ def set_role(email: str, role: str) -> None:
 def deactivate(email: str, activate: bool) -> None:
     """Deactivate an account (it can no longer log in; its sessions end)."""
     user = _user_or_exit(email)
-    services.set_active(user, activate)
+    try:
+        services.set_active(user, activate)
+    except LearnAppError as exc:
+        raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"{user.email} is now {'active' if user.is_active else 'deactivated'}.")
 
@@ -178,16 +181,148 @@ def sync_courses() -> None:
 @click.option("--email", required=True, help="Account e-mail.")
 def assign_instructor(course_slug: str, email: str) -> None:
     """Make an account an instructor of a course (besides those the course file names)."""
-    from learnapp.catalog import services as catalog
+    from learnapp.admin import services as admin
     from learnapp.catalog.models import Course
 
     course = db.session.scalar(select(Course).where(Course.slug == course_slug))
     if course is None:
         raise click.ClickException(f"No course with id {course_slug}.")
     user = _user_or_exit(email)
-    added = catalog.assign_instructor(course, user)
+    try:
+        added = admin.assign_instructor(course, user, actor=None)
+    except LearnAppError as exc:
+        raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"{user.email} {'now teaches' if added else 'already teaches'} {course.slug}.")
+
+
+@courses_cli.command("unassign-instructor")
+@click.option("--course", "course_slug", required=True, help="Course id.")
+@click.option("--email", required=True, help="Account e-mail.")
+def unassign_instructor(course_slug: str, email: str) -> None:
+    """Remove an admin's assignment of an instructor to a course (not the course file's)."""
+    from learnapp.admin import services as admin
+    from learnapp.catalog.models import Course
+
+    course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+    if course is None:
+        raise click.ClickException(f"No course with id {course_slug}.")
+    user = _user_or_exit(email)
+    removed = admin.unassign_instructor(course, user, actor=None)
+    db.session.commit()
+    done = "is no longer assigned to" if removed else "was not assigned to"
+    click.echo(f"{user.email} {done} {course.slug}.")
+
+
+@courses_cli.command("import-gift")
+@click.argument("gift_file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--course", "course_id", required=True, help="Id of the course to import into.")
+@click.option(
+    "--quiz",
+    "quiz_id",
+    help="Quiz id to create, or an existing quiz whose questions to replace (with --force)."
+    " Default: made from the file name.",
+)
+@click.option("--module", "module_id", help="Module id for a new quiz (default: the last module).")
+@click.option("--title", help="Title of a new quiz (default: made from the file name).")
+@click.option("--force", is_flag=True, help="Replace an existing quiz file or file of that name.")
+def import_gift(
+    gift_file: str,
+    course_id: str,
+    quiz_id: str | None,
+    module_id: str | None,
+    title: str | None,
+    force: bool,
+) -> None:
+    """Convert the Moodle GIFT file GIFT_FILE into a quiz of a course.
+
+    A new quiz is written as <quiz id>.md into the module folder and added to that module's
+    quizzes: list. An existing quiz keeps its settings and introduction; its questions are
+    replaced (only with --force). Question ids come from ::titles:: or the question text, so
+    importing the same file again keeps them. Every problem is printed as FILE:line: message;
+    with any problem, or if the course check fails afterwards, nothing is changed and the
+    exit status is 1. See docs/course-format.md, "Coming from Moodle GIFT".
+    """
+    from learnapp.catalog.services import courses_dir
+    from learnapp.content import gift
+
+    report = gift.import_gift(
+        gift_file,
+        courses_dir(),
+        course_id,
+        quiz_id,
+        module_id=module_id,
+        title=title,
+        force=force,
+    )
+    for problem in report.problems:
+        click.echo(str(problem))
+    if not report.ok:
+        click.echo(f"{len(report.problems)} problem(s); nothing was written.", err=True)
+        raise SystemExit(1)
+    if report.created:
+        click.echo(
+            f"Wrote {report.path}: new quiz {report.quiz_id} with {report.questions} question(s),"
+            f" listed in {report.listed_in}."
+        )
+    else:
+        click.echo(
+            f"Wrote {report.path}: quiz {report.quiz_id} now has {report.questions} question(s)"
+            f" ({report.kept} kept, {report.added} new, {report.removed} removed)."
+        )
+    click.echo("The course passes flask courses check; flask courses sync publishes it.", err=True)
+
+
+@courses_cli.command("export-gift")
+@click.option("--course", "course_id", required=True, help="Course id.")
+@click.option("--quiz", "quiz_id", required=True, help="Id of the quiz to export.")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    help="GIFT file to write; - writes to standard output.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option(
+    "--skip-unsupported",
+    is_flag=True,
+    help="Leave out questions GIFT cannot express (ordering, pattern:, case_sensitive:)"
+    " with a warning, instead of failing.",
+)
+def export_gift(
+    course_id: str, quiz_id: str, output: str, force: bool, skip_unsupported: bool
+) -> None:
+    """Write a quiz as a Moodle GIFT file (UTF-8).
+
+    Texts are written as [markdown]; points, lesson links, extra tags and choice ids go into
+    "// learnapp:" comments that Moodle ignores and import-gift reads back, so exporting and
+    importing again gives the same questions. Problems are printed as FILE:line: message and
+    exit with status 1 (nothing is written).
+    """
+    from learnapp.catalog.services import courses_dir
+    from learnapp.content import gift
+
+    if output != "-" and Path(output).exists() and not force:
+        raise click.ClickException(f"{output} exists; use --force to overwrite it.")
+    report = gift.export_gift(courses_dir(), course_id, quiz_id, skip_unsupported=skip_unsupported)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if not report.ok:
+        errors = sum(1 for p in report.problems if p.is_error)
+        click.echo(f"{errors} problem(s); nothing was written.", err=True)
+        raise SystemExit(1)
+    skipped = len(report.problems)
+    note = f", {skipped} skipped" if skipped else ""
+    if output == "-":
+        click.echo(report.text, nl=False)
+        click.echo(f"Exported {report.questions} question(s) from {report.source}{note}.", err=True)
+        return
+    try:
+        Path(output).write_text(report.text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(f"Wrote {output}: {report.questions} question(s) from {report.source}{note}.")
 
 
 quizzes_cli = AppGroup("quizzes", help="Quiz maintenance: close overdue attempts, regrade.")

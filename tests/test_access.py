@@ -46,6 +46,34 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
         "/admin/users/{other}/reset-link",
         {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
     ),
+    # No course chosen: the admin passes the role check and gets the form back (400).
+    "admin.assign_course": (
+        "POST",
+        "/admin/users/{other}/courses",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": 400},
+    ),
+    "admin.unassign_course": (
+        "POST",
+        "/admin/users/{other}/courses/{course}/unassign",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": REDIRECT},
+    ),
+    "admin.anonymise": (
+        "POST",
+        "/admin/users/{other}/anonymise",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": REDIRECT},
+    ),
+    "admin.audit": (
+        "GET",
+        "/admin/audit",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK},
+    ),
+    "privacy.page": ("GET", "/privacy", dict.fromkeys(ROLES, OK)),
+    # Only one's own data: the URL names nobody, so there is no one else's to ask for.
+    "privacy.download": (
+        "GET",
+        "/account/data",
+        {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK),
+    ),
     # {certificate} belongs to another student; anyone may verify it, only staff change it.
     "certificates.verify": ("GET", "/certificates/{certificate}", dict.fromkeys(ROLES, OK)),
     "certificates.pdf": (
@@ -128,6 +156,65 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
         "/courses/basics/lessons/basics-intro/complete",
         dict.fromkeys(ROLES, REDIRECT),
     ),
+    # Item analysis and question reports: the matrix's instructor does not teach the course.
+    "analysis.quiz": (
+        "GET",
+        "/instruct/courses/basics/quizzes/basics-quiz/analysis",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": NOT_FOUND, "admin": OK},
+    ),
+    "reports.course": (
+        "GET",
+        "/instruct/courses/basics/reports",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": NOT_FOUND, "admin": OK},
+    ),
+    "reports.question": (
+        "GET",
+        "/instruct/courses/basics/questions/q-single/reports",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": NOT_FOUND, "admin": OK},
+    ),
+    # {report} is the other student's open report on their attempt's first question.
+    "reports.close": (
+        "POST",
+        "/instruct/courses/basics/reports/{report}/close",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": NOT_FOUND, "admin": REDIRECT},
+    ),
+    "reports.reopen": (
+        "POST",
+        "/instruct/courses/basics/reports/{report}/reopen",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": NOT_FOUND, "admin": REDIRECT},
+    ),
+    # Only on one's own attempts: {attempt} is the other student's.
+    "reports.create": ("POST", "/attempts/{attempt}/reports", NOT_YOURS),
+    # Instructor area: instructors and admins only; the matrix's instructor does not teach
+    # basics, so its pages are 404 for them (tests/instructor/test_access.py adds the
+    # instructor of the course and of another course). {other} is a student of basics (an
+    # attempt), {attempt} their open attempt.
+    "instructor.index": (
+        "GET",
+        "/instruct",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": OK, "admin": OK},
+    ),
+    **{
+        f"instructor.{name}": (
+            method,
+            "/instruct/courses/basics" + path,
+            {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": NOT_FOUND, "admin": status},
+        )
+        for name, method, path, status in [
+            ("course", "GET", "", OK),
+            ("sync", "POST", "/sync", REDIRECT),
+            ("gradebook", "GET", "/gradebook", OK),
+            ("gradebook_csv", "GET", "/gradebook.csv", OK),
+            ("attempts_csv", "GET", "/attempts.csv", OK),
+            ("student", "GET", "/students/{other}", OK),
+            ("allowance", "POST", "/students/{other}/quizzes/basics-quiz/allowance", REDIRECT),
+            ("set_score", "POST", "/students/{other}/quizzes/basics-quiz/score", REDIRECT),
+            ("clear_score", "POST", "/students/{other}/quizzes/basics-quiz/score/clear", REDIRECT),
+            ("reopen", "POST", "/attempts/{attempt}/reopen", REDIRECT),
+            ("discard", "POST", "/attempts/{attempt}/discard", REDIRECT),
+            ("attempt", "GET", "/attempts/{attempt}", OK),
+        ]
+    },
 }
 
 #: Endpoints outside the matrix, with the reason.
@@ -135,7 +222,23 @@ EXEMPT = {"static": "public files"}
 
 FORM_DATA = {
     "admin.set_role": {"role-role": "instructor"},
+    "instructor.allowance": {
+        "allow-basics-quiz-extra_minutes": "10",
+        "allow-basics-quiz-extra_attempts": "1",
+        "allow-basics-quiz-reason": "checking access",
+    },
+    "instructor.set_score": {
+        "score-basics-quiz-percent": "80",
+        "score-basics-quiz-reason": "checking access",
+    },
+    "instructor.clear_score": {"clear-basics-quiz-reason": "checking access"},
+    "instructor.reopen": {"reopen-basics-quiz-1-reason": "checking access"},
+    "instructor.discard": {"discard-basics-quiz-1-reason": "checking access"},
     "certificates.revoke": {"revoke-reason": "checking access"},
+    "admin.anonymise": {
+        "anonymise-reason": "asked in writing",
+        "anonymise-confirm_email": "other@example.com",
+    },
 }
 
 
@@ -150,6 +253,7 @@ def test_route_role_matrix(client, make_user, login, sync, db, endpoint, role):
     from learnapp.catalog.models import Course, Quiz
     from learnapp.certificates import services as certificates
     from learnapp.quizzes import services as quizzes
+    from learnapp.reports import services as reports
 
     sync()
     method, template, expected = POLICY[endpoint]
@@ -161,8 +265,15 @@ def test_route_role_matrix(client, make_user, login, sync, db, endpoint, role):
         login(make_user(role=role))
     course = db.session.get(Course, quiz.course_id)
     certificate = certificates.award(other, course, reason="access matrix", actor=None)
+    report = reports.file_report(other, attempt, attempt.answers[0], "key", "access matrix")
     db.session.commit()
-    path = template.format(other=other.id, attempt=attempt.id, certificate=certificate.public_id)
+    path = template.format(
+        other=other.id,
+        attempt=attempt.id,
+        course=quiz.course_id,
+        certificate=certificate.public_id,
+        report=report.id,
+    )
     with client.open(path, method=method, data=FORM_DATA.get(endpoint, {})) as response:
         status = response.status_code
     assert status == expected[role], f"{method} {path} as {role}"

@@ -17,7 +17,13 @@ ATTEMPT_TOKEN_ROUTES = {"quizzes.save", "quizzes.autosave"}
 
 def post_routes(app, *, csrf_only=True):
     """Every URL rule accepting POST, with sample arguments, from the URL map."""
-    samples = {"user_id": 1, "attempt_id": 1, "token": "x" * 43}
+    samples = {
+        "user_id": 1,
+        "attempt_id": 1,
+        "course_id": 1,
+        "report_id": 1,
+        "token": "x" * 43,
+    }
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods and (rule.endpoint not in ATTEMPT_TOKEN_ROUTES or not csrf_only):
             yield rule.build({arg: samples.get(arg, "x") for arg in rule.arguments})[1]

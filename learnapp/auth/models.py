@@ -37,6 +37,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    #: Set when an admin anonymised the account on the holder's request (learnapp.privacy): name
+    #: and e-mail are replaced, the account cannot log in and can no longer be changed.
+    anonymised_at: Mapped[datetime | None]
 
     reset_tokens: Mapped[list[PasswordResetToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -44,6 +47,10 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_generation}"
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
 
     @property
     def is_admin(self) -> bool:

@@ -143,8 +143,11 @@ def set_role(user: User, role: Role | str, *, actor: User | None = None, reason:
 
 
 def set_active(user: User, active: bool, *, actor: User | None = None, reason: str = "") -> None:
+    """:raises Conflict: re-activating an anonymised account (it must stay closed)."""
     if user.is_active == active:
         return
+    if active and user.is_anonymised:
+        raise Conflict("This account was anonymised and cannot be re-activated.")
     user.is_active = active
     end_other_sessions(user)
     action = "user.activated" if active else "user.deactivated"

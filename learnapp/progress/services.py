@@ -36,7 +36,7 @@ from learnapp.errors import LearnAppError
 from learnapp.extensions import db
 from learnapp.progress.models import Enrollment, LessonCompletion
 from learnapp.quizzes import rules
-from learnapp.quizzes.models import SUBMITTED, PracticeItem, QuizAttempt
+from learnapp.quizzes.models import SUBMITTED, PracticeItem, QuizAttempt, ScoreOverride
 
 
 class ItemLocked(LearnAppError):
@@ -127,8 +127,11 @@ class Item:
     is_done: bool
     #: Quizzes: the pass mark from ``completion.quizzes``; None for practice quizzes.
     passing: int | None = None
-    #: Quizzes: the score that counts (per the quiz's grading method), if any.
+    #: Quizzes: the score that counts (per the quiz's grading method, or set by an
+    #: instructor), if any.
     best: Decimal | None = None
+    #: Quizzes: ``best`` is a score an instructor set by hand.
+    is_overridden: bool = False
     #: What is still needed to open it ("complete “Introduction”"), own and module's.
     blockers: list[str] = field(default_factory=list)
     #: The blockers apply to this student now.
@@ -235,10 +238,13 @@ class _Rows:
     completed: set[int] = field(default_factory=set)
     attempts: dict[int, list[tuple[int, Decimal]]] = field(default_factory=lambda: {})
     submitted: set[int] = field(default_factory=set)
+    #: Quiz id -> the percent an instructor set by hand (replaces the attempts' score).
+    overrides: dict[int, Decimal] = field(default_factory=lambda: {})
 
 
 def _load_rows(user: User | None, course_ids: Iterable[int]) -> dict[int, _Rows]:
-    """Enrollments, completions and submitted attempts of ``user`` in one query."""
+    """Enrollments, completions, submitted attempts and score overrides of ``user`` in one
+    query."""
     ids = list(course_ids)
     found: dict[int, _Rows] = defaultdict(_Rows)
     if user is None or not user.is_authenticated or not ids:
@@ -277,11 +283,24 @@ def _load_rows(user: User | None, course_ids: Iterable[int]) -> dict[int, _Rows]
         case((Enrollment.unenrolled_at.is_(None), 1), else_=0),
         no_percent,
     ).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids))
+    overrides = (
+        select(
+            literal_column("'override'"),
+            Quiz.course_id,
+            ScoreOverride.quiz_id,
+            cast(literal_column("0"), Integer),
+            ScoreOverride.percent,
+        )
+        .join(Quiz, Quiz.id == ScoreOverride.quiz_id)
+        .where(ScoreOverride.user_id == user.id, Quiz.course_id.in_(ids))
+    )
     for kind, course_id, item_id, number, percent in db.session.execute(
-        union_all(attempts, completions, enrollments)
+        union_all(attempts, completions, enrollments, overrides)
     ):
         rows = found[course_id]
-        if kind == "enrollment":
+        if kind == "override":
+            rows.overrides[item_id] = Decimal(percent)
+        elif kind == "enrollment":
             rows.enrollment = bool(number)
         elif kind == "lesson":
             rows.completed.add(item_id)
@@ -363,16 +382,16 @@ def _compute(
     lessons = {lesson.slug: lesson for module in modules for lesson in module.lessons}
     by_slug = {module.slug: module for module in modules}
     best = {
-        quiz.id: rules.combine(
-            rows.attempts.get(quiz.id, []), quiz.settings.get("grading", "highest")
-        )
+        quiz.id: rows.overrides[quiz.id]
+        if quiz.id in rows.overrides
+        else rules.combine(rows.attempts.get(quiz.id, []), quiz.settings.get("grading", "highest"))
         for quiz in quizzes.values()
     }
 
     def quiz_passed(quiz: Quiz) -> bool:
         mark = passing.get(quiz.slug)
-        if mark is None:  # a practice quiz counts as done once submitted
-            return quiz.id in rows.submitted
+        if mark is None:  # a practice quiz counts as done once submitted (or scored by hand)
+            return quiz.id in rows.submitted or quiz.id in rows.overrides
         score = best[quiz.id]
         return score is not None and score >= mark
 
@@ -426,6 +445,7 @@ def _compute(
                     is_done=quiz_passed(quiz),
                     passing=passing.get(quiz.slug),
                     best=best[quiz.id],
+                    is_overridden=quiz.id in rows.overrides,
                     blockers=list(module_blockers),
                     locked=locks_apply and bool(module_blockers),
                 )
@@ -468,6 +488,33 @@ def _compute(
         missing=missing,
         next_item=next_item,
     )
+
+
+def progress_from_rows(
+    course: Course,
+    modules: Sequence[Module],
+    *,
+    enrolled: bool | None,
+    completed: set[int],
+    attempts: dict[int, list[tuple[int, Decimal]]],
+    submitted: set[int],
+    overrides: dict[int, Decimal],
+) -> CourseProgress:
+    """A student's progress from rows the caller loaded in bulk (the instructors' gradebook).
+
+    ``enrolled``: None if never enrolled, else whether the enrollment is active; ``completed``:
+    lesson ids; ``attempts``: quiz id -> (number, percent) of graded attempts; ``submitted``:
+    quiz ids with a submitted attempt; ``overrides``: quiz id -> percent set by an instructor.
+    Computed exactly as the student's own pages compute it (locks as for a student).
+    """
+    rows = _Rows(
+        enrollment=enrolled,
+        completed=completed,
+        attempts=attempts,
+        submitted=submitted,
+        overrides=overrides,
+    )
+    return _compute(None, course, modules, rows)
 
 
 # --- dashboard ---------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ The database holds the invariants (RELIABILITY.md): one attempt number per stude
 at most one open attempt per student and quiz (a partial unique index), one answer row per
 attempt and question, and one override per student and quiz. Grading happens once because
 submitting is a conditional UPDATE of an open attempt.
+
+An instructor may reopen a submitted attempt (it becomes open again and is graded again, once,
+when submitted) or discard an attempt: a discarded attempt keeps its row for the record, never
+counts towards the grade or the attempt limit, and is hidden from the student. Attempt numbers
+keep growing past discarded ones, so ``(user, quiz, number)`` stays unique.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learnapp.database import utcnow
 from learnapp.extensions import db
 
-OPEN, SUBMITTED = "open", "submitted"
+OPEN, SUBMITTED, DISCARDED = "open", "submitted", "discarded"
 
 
 class QuizAttempt(db.Model):
@@ -67,6 +72,10 @@ class QuizAttempt(db.Model):
     def is_submitted(self) -> bool:
         return self.status == SUBMITTED
 
+    @property
+    def is_discarded(self) -> bool:
+        return self.status == DISCARDED
+
 
 class Answer(db.Model):
     """A question drawn for an attempt, as the student saw it, and what they answered."""
@@ -110,6 +119,26 @@ class QuizOverride(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoreOverride(db.Model):
+    """A score an instructor set by hand for one student on one quiz.
+
+    It replaces the score computed from the attempts (whatever the grading method), in the
+    gradebook, progress and completion, until it is removed; later attempts do not change it.
+    """
+
+    __tablename__ = "score_overrides"
+    __table_args__ = (UniqueConstraint("user_id", "quiz_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    #: The percentage that counts, 0 to 100.
+    percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PracticeItem(db.Model):

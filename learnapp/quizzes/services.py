@@ -26,7 +26,15 @@ from learnapp.database import utcnow
 from learnapp.errors import Conflict, LearnAppError, NotFound
 from learnapp.extensions import db
 from learnapp.quizzes import practice, rules
-from learnapp.quizzes.models import OPEN, SUBMITTED, Answer, PracticeItem, QuizAttempt, QuizOverride
+from learnapp.quizzes.models import (
+    DISCARDED,
+    OPEN,
+    SUBMITTED,
+    Answer,
+    PracticeItem,
+    QuizAttempt,
+    QuizOverride,
+)
 from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec
 from learnapp.quizzes.questions import grade as grade_answer
 
@@ -51,20 +59,49 @@ class StalePage(Conflict):
 
 
 def get_attempt_for(user: User, attempt_id: int) -> QuizAttempt:
-    """The attempt if it belongs to ``user``; 404 otherwise (never reveal others' attempts)."""
+    """The attempt if it belongs to ``user``; 404 otherwise (never reveal others' attempts).
+
+    A discarded attempt is no longer the student's: it is kept for instructors only.
+    """
     attempt = db.session.get(QuizAttempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
         raise NotFound("There is no such attempt.")
+    if attempt.is_discarded:
+        raise NotFound(
+            "This attempt was discarded by an instructor and no longer counts. "
+            "You can start again from the quiz page."
+        )
     return attempt
 
 
 def attempts_for(user: User, quiz: Quiz) -> list[QuizAttempt]:
+    """The student's attempts at ``quiz`` in order, without discarded ones."""
     return list(
         db.session.scalars(
             select(QuizAttempt)
-            .where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id)
+            .where(
+                QuizAttempt.user_id == user.id,
+                QuizAttempt.quiz_id == quiz.id,
+                QuizAttempt.status != DISCARDED,
+            )
             .order_by(QuizAttempt.number)
         )
+    )
+
+
+def attempts_used(user_id: int, quiz_id: int) -> int:
+    """Attempts that count towards the limit: every attempt but discarded ones."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(QuizAttempt)
+            .where(
+                QuizAttempt.user_id == user_id,
+                QuizAttempt.quiz_id == quiz_id,
+                QuizAttempt.status != DISCARDED,
+            )
+        )
+        or 0
     )
 
 
@@ -156,21 +193,24 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> QuizAt
     if not rules.is_open(now, opens_at(quiz), closes_at(quiz)):
         raise QuizClosed("This quiz is not open now.")
     allowed = allowed_attempts(user.id, quiz)
-    used = (
+    used = attempts_used(user.id, quiz.id)
+    if allowed is not None and used >= allowed:
+        raise AttemptLimitReached("You have used every attempt at this quiz.")
+    # Numbers go on past discarded attempts; two parallel starts still compute the same
+    # number, so the unique (user, quiz, number) lets only one of them through.
+    last_number = (
         db.session.scalar(
-            select(func.count())
-            .select_from(QuizAttempt)
-            .where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id)
+            select(func.max(QuizAttempt.number)).where(
+                QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id
+            )
         )
         or 0
     )
-    if allowed is not None and used >= allowed:
-        raise AttemptLimitReached("You have used every attempt at this quiz.")
     override = override_for(user.id, quiz.id)
     attempt = QuizAttempt(
         user_id=user.id,
         quiz_id=quiz.id,
-        number=used + 1,
+        number=last_number + 1,
         status=OPEN,
         started_at=now,
         deadline_at=rules.deadline(
@@ -433,14 +473,7 @@ def result_for(user: User, quiz: Quiz) -> QuizResult:
 def review_scope(
     attempt: QuizAttempt, quiz: Quiz, now: datetime | None = None
 ) -> rules.ReviewScope:
-    used = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(QuizAttempt)
-            .where(QuizAttempt.user_id == attempt.user_id, QuizAttempt.quiz_id == quiz.id)
-        )
-        or 0
-    )
+    used = attempts_used(attempt.user_id, quiz.id)
     return rules.review_scope(
         quiz.settings.get("review", "after_submit"),
         submitted=attempt.is_submitted,

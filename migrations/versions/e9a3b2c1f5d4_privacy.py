@@ -17,8 +17,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('anonymised_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('anonymised_at')

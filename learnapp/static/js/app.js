@@ -38,10 +38,12 @@ function setupAttemptForm(form) {
   let inFlight = null;  // the promise of the autosave under way, if any
   let pending = false;
   let submitting = false;
+  let dirty = false;  // changes not sent yet
 
   const say = (text) => { if (status) status.textContent = text; };
 
   async function send() {
+    dirty = false;
     const body = new FormData(form);
     try {
       const response = await fetch(form.dataset.autosave, { method: "POST", body, credentials: "same-origin" });
@@ -68,11 +70,18 @@ function setupAttemptForm(form) {
   }
 
   const schedule = () => {
+    dirty = true;
     say("Unsaved changes…");
     clearTimeout(timer);
     timer = setTimeout(save, 1200);
   };
   form.addEventListener("change", schedule);
+  // Sending a question report leaves the page: save pending answers first.
+  form.learnappFlush = async () => {
+    clearTimeout(timer);
+    if (dirty) await save();
+    while (inFlight) await inFlight;
+  };
   form.addEventListener("input", (event) => { if (event.target.matches("input[type=text]")) schedule(); });
   // Buttons submit the form normally; cancel a pending autosave so the sequence stays in step.
   // If an autosave is already on its way, the server will have moved the sequence on: post the
@@ -92,6 +101,20 @@ function setupAttemptForm(form) {
       else if (submitter) submitter.click();
       else form.submit();
     });
+  });
+}
+
+// A question report sent from the attempt page waits for the answers' autosave to finish.
+function setupReportForm(report) {
+  report.addEventListener("submit", (event) => {
+    const attempt = document.querySelector("form[data-autosave]");
+    if (!attempt || !attempt.learnappFlush) return;
+    event.preventDefault();
+    if (report.dataset.sending) return;  // a second click while the answers are being saved
+    report.dataset.sending = "1";
+    // The browser has validated the fields already, and the button carries no value: submit()
+    // sends the same data without firing this event again.
+    attempt.learnappFlush().finally(() => report.submit());
   });
 }
 
@@ -115,4 +138,5 @@ function setupTimer(element) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-autosave]").forEach(setupAttemptForm);
   document.querySelectorAll("[data-deadline]").forEach(setupTimer);
+  document.querySelectorAll("form[data-report-form]").forEach(setupReportForm);
 });

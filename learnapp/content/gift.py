@@ -1,0 +1,1734 @@
+"""Moodle GIFT import and export for quiz files. Pure Python, no Flask.
+
+:func:`parse_gift` turns GIFT text into question mappings in the quiz-file syntax
+(``docs/course-format.md``), :func:`import_gift` writes them as a quiz file into a course and
+checks the course, and :func:`export_quiz` writes a quiz file back as GIFT. Every problem is a
+:class:`~learnapp.content.errors.Problem` (``path:line: message``); nothing here raises on bad
+input.
+
+Why a parser of our own: PyPI has ``pygiftparser`` 1.1 (last release 2017, unmaintained, builds
+HTML), ``pygiftparserrgmf`` 0.0.5 (2022, AGPL-3.0, a PLY grammar that reports no line numbers)
+and ``gift-to-moodlexml`` (needs Python >= 3.14 and writes Moodle XML for an "extended" GIFT).
+None reports ``FILE:line`` problems, fits the licence and Python 3.11, or keeps the author's
+Markdown. GIFT is small, so this module follows Moodle's own reader
+(``question/format/gift/format.php``) rule by rule, so that a file means here what it means in
+Moodle:
+
+- Questions are separated by blank lines; lines starting with ``//`` are comments.
+- ``\\`` escapes ``~ = # { } :`` and ``\\`` itself; ``\\n`` is a line break; any other backslash
+  is kept as written.
+- ``$CATEGORY: path`` applies to the questions that follow; it becomes the tag made from the
+  last part of the path (``$course$/top/Week 1`` -> ``week-1``; Moodle's automatic
+  "Default for ..." categories give none).
+- ``::title::`` names the question; a title that is a valid id is the question id, otherwise the
+  id is ``<quiz id>-<slug of the title>`` (or of the question's first words when untitled), so
+  importing the same file again gives the same ids.
+- ``[markdown]`` text is kept as Markdown. ``[plain]`` text is escaped so that it shows exactly as
+  written. ``[moodle]`` (the default) and ``[html]`` text may hold HTML, which the course syntax
+  does not allow (course Markdown is untrusted and raw HTML is shown as text): ``b strong i em
+  code tt br p div span font`` and ``a href`` (http, https, mailto) are converted to Markdown,
+  entities are decoded, attributes such as ``style`` are dropped, and any other tag is reported
+  as a problem. Line breaks in ``[moodle]`` and ``[plain]`` text stay line breaks.
+- Answers: ``{=right ~wrong}`` single choice (``~%50%`` partial credit), ``{~%50%a ~%50%b ~c}``
+  multiple choice (no ``=``; every choice gets its GIFT weight, ``~`` alone weighing 0, and
+  Moodle's rounded thirds such as 3 x 33.33333 are completed to exactly 100),
+  ``{T}``/``{FALSE#wrong#right}`` true/false, ``{=a =%50%b}`` short answer, ``{#5:0.1}``,
+  ``{#1..5}`` and ``{#=5 =%50%5:1}`` numeric, ``{=a -> 1 =b -> 2 = -> extra}`` matching,
+  ``#feedback`` after an answer and ``####general feedback`` (the explanation). Answers in the
+  middle of the text make a missing-word question (the braces become a blank, ``_____``).
+
+What the course syntax cannot express is reported instead of being changed quietly: essays and
+descriptions, single choice with several fully correct answers, the numeric "any other answer"
+feedback (``~#...``), short-answer wildcards (``*``), a matching answer shared by two prompts,
+HTML beyond the list above. An import with any problem writes nothing.
+
+Export writes the question text as ``[markdown]`` (answers and feedback inherit it), matching and
+short answers as plain text, multiple-choice weights explicitly, and keeps what GIFT has no syntax
+for (``points``, ``lesson``, several ``tags``, choice ids) in a ``// learnapp: {...}`` comment
+that Moodle ignores and :func:`parse_gift` reads back. Ordering questions, ``pattern`` and
+``case_sensitive`` have no GIFT equivalent and are reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from markdown_it import MarkdownIt
+
+from learnapp.content.errors import Location, Problem
+from learnapp.content.fields import is_id, to_decimal
+from learnapp.content.render import Markdown
+
+#: GIFT files larger than this are refused (the quiz file they make must stay below 1 MB).
+MAX_GIFT_BYTES = 1_000_000
+#: The blank that replaces the answers of a missing-word question (escaped for Markdown).
+BLANK = "\\_\\_\\_\\_\\_"
+META_PREFIX = "// learnapp:"
+META_KEYS = ("points", "tags", "lesson", "ids")
+
+_ESCAPABLE = ":#={}~"
+#: Escaped GIFT characters become Unicode noncharacters while the structure is parsed.
+_HIDE = {c: chr(0xFDD0 + i) for i, c in enumerate(_ESCAPABLE)}
+_SHOW = str.maketrans({v: k for k, v in _HIDE.items()})
+_NONCHARACTERS = re.compile("[\ufdd0-\ufdef]")
+_WEIGHT = re.compile(r"%(-?\d+(?:\.\d*)?)%")
+_LOOSE_WEIGHT = re.compile(r"%[^%\s]*%")
+_FORMAT_MARK = re.compile(r"\[(moodle|html|plain|markdown)\]")
+
+
+# ---- Markdown helpers -------------------------------------------------------------------------
+
+_ALWAYS = set("\\`*_[]<|~")
+_LINE_START = set("#>-+=!")
+_ENTITY = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_ORDERED = re.compile(r"^(\d{1,9})([.)])")
+
+
+def escape_markdown(text: str, *, line_start: bool = True) -> str:
+    """Backslash-escape ``text`` so that Markdown shows it exactly as written (one paragraph).
+
+    Lines are stripped (leading spaces would make code blocks); everything that could start
+    emphasis, code, links, HTML, tables, strike-through, entities or a block (headings, lists,
+    quotes, admonitions) is escaped. ``line_start=False`` says the text continues a line, so
+    its first line cannot start a block.
+    """
+    out_lines = []
+    for index, line in enumerate(text.split("\n")):
+        line = line.strip()
+        escaped = "".join("\\" + c if c in _ALWAYS else c for c in line)
+        escaped = _ENTITY.sub(lambda m: "\\" + m.group(0), escaped)
+        if index or line_start:
+            if escaped[:1] in _LINE_START:
+                escaped = "\\" + escaped
+            escaped = _ORDERED.sub(r"\1\\\2", escaped)
+        out_lines.append(escaped)
+    return "\n".join(out_lines)
+
+
+#: The course renderer's own parser (same plugins), to read Markdown back as text.
+_PLAIN_MD = Markdown().md
+#: CommonMark with raw HTML on: finds the HTML that LearnApp would show as text.
+_HTML_MD = MarkdownIt("commonmark")
+
+
+def markdown_to_plain(source: str) -> tuple[str, bool]:
+    """The text of one line of Markdown, and whether it had formatting that the text loses."""
+    tokens = _PLAIN_MD.parseInline(source.strip(), {})
+    parts: list[str] = []
+    lossy = False
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "text":
+                parts.append(child.content)
+            elif child.type == "softbreak":
+                parts.append(" ")
+            elif child.type == "hardbreak":
+                parts.append("\n")
+            elif child.type == "code_inline":
+                parts.append(child.content)
+                lossy = True
+            else:
+                lossy = True
+    return "".join(parts), lossy
+
+
+def raw_html_in_markdown(source: str) -> list[str]:
+    """HTML tags that CommonMark would pass through (LearnApp shows them as text instead)."""
+    found: list[str] = []
+    for token in _HTML_MD.parse(source):
+        if token.type == "html_block":
+            found.append(token.content.strip().split("\n")[0])
+        for child in token.children or ():
+            if child.type == "html_inline":
+                found.append(child.content)
+    return found
+
+
+class _HtmlToMarkdown(HTMLParser):
+    """A small, strict HTML-to-Markdown converter; unknown tags are collected, not guessed."""
+
+    INLINE: ClassVar[dict[str, str]] = {"b": "**", "strong": "**", "i": "*", "em": "*"}
+    TRANSPARENT: ClassVar[frozenset[str]] = frozenset({"span", "font"})
+    BLOCK: ClassVar[frozenset[str]] = frozenset({"p", "div"})
+
+    def __init__(self, keep_newlines: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.keep_newlines = keep_newlines
+        self.stack: list[tuple[str, list[str], dict[str, str | None]]] = [("", [], {})]
+        self.unsupported: list[str] = []
+
+    def _emit(self, text: str) -> None:
+        self.stack[-1][1].append(text)
+
+    def handle_data(self, data: str) -> None:
+        if self.stack[-1][0] in ("code", "tt"):
+            self._emit(data)
+            return
+        if not self.keep_newlines:
+            data = re.sub(r"\s+", " ", data)
+            if self._last_char().isspace():
+                data = data.lstrip(" ")
+        self._emit(escape_markdown_inline(data, line_start=self._at_line_start()))
+
+    def _last_char(self) -> str:
+        """The last character written so far (across open tags), or a newline at the start."""
+        for _tag, parts, _attrs in reversed(self.stack):
+            text = "".join(parts)
+            if text:
+                return text[-1]
+        return "\n"
+
+    def _at_line_start(self) -> bool:
+        return self._last_char() == "\n"
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self._emit("\\\n")
+        elif tag in self.BLOCK:
+            self._emit("\n\n")
+        elif tag in self.INLINE or tag in ("code", "tt", "a"):
+            self.stack.append((tag, [], dict(attrs)))
+        elif tag not in self.TRANSPARENT:
+            self.unsupported.append(f"<{tag}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in self.INLINE or tag in ("code", "tt", "a"):
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.BLOCK:
+            self._emit("\n\n")
+            return
+        if not any(entry[0] == tag for entry in self.stack[1:]):
+            return
+        while self.stack[-1][0] != tag:
+            self._close()
+        self._close()
+
+    def _close(self) -> None:
+        tag, parts, attrs = self.stack.pop()
+        inner = "".join(parts)
+        core = inner.strip()
+        lead = inner[: len(inner) - len(inner.lstrip())]
+        trail = inner[len(inner.rstrip()) :]
+        if not core:
+            self._emit(inner)
+            return
+        if self._last_char().isspace():
+            lead = ""
+        if tag in self.INLINE:
+            mark = self.INLINE[tag]
+            self._emit(f"{lead}{mark}{core}{mark}{trail}")
+        elif tag in ("code", "tt"):
+            ticks = "`" * (max((len(m) for m in re.findall("`+", core)), default=0) + 1)
+            pad = " " if core.startswith("`") or core.endswith("`") else ""
+            self._emit(f"{lead}{ticks}{pad}{core}{pad}{ticks}{trail}")
+        else:  # a
+            href = (attrs.get("href") or "").strip()
+            scheme = href.split(":", 1)[0].lower() if ":" in href else ""
+            if scheme in ("http", "https", "mailto") and not re.search(r"[\s()<>]", href):
+                self._emit(f"{lead}[{core}]({href}){trail}")
+            else:
+                self.unsupported.append(f'<a href="{href}">')
+                self._emit(inner)
+
+    def result(self) -> str:
+        while len(self.stack) > 1:
+            self._close()
+        text = "".join(self.stack[0][1])
+        paragraphs = [_trim_breaks(p) for p in re.split(r"\n\s*\n", text)]
+        return "\n\n".join(p for p in paragraphs if p)
+
+
+def _trim_breaks(paragraph: str) -> str:
+    """Drop line breaks at the start or end of a paragraph (``<p>text<br></p>``), which would
+    otherwise show as a backslash."""
+    lines = [line.strip() for line in paragraph.strip().split("\n")]
+    lines = [line for line in lines if line != "\\"]
+    if lines:
+        last = lines[-1]
+        if (len(last) - len(last.rstrip("\\"))) % 2:
+            lines[-1] = last[:-1].rstrip()
+    return "\n".join(line for line in lines if line)
+
+
+def escape_markdown_inline(text: str, *, line_start: bool) -> str:
+    """:func:`escape_markdown`, keeping the outer spaces (for text between HTML tags)."""
+    if not text.strip():
+        return text
+    lead = "" if line_start else text[: len(text) - len(text.lstrip(" \t"))]
+    trail = text[len(text.rstrip(" \t")) :]
+    return lead + escape_markdown(text, line_start=line_start) + trail
+
+
+def to_markdown(text: str, fmt: str) -> tuple[str, list[str]]:
+    """GIFT text in Moodle format ``fmt`` as course Markdown, plus what could not be converted."""
+    if fmt == "markdown":
+        tags = ", ".join(dict.fromkeys(raw_html_in_markdown(text)))
+        issues = [f"raw HTML {tags} is shown as text in LearnApp; use Markdown"] if tags else []
+        return text.strip(), issues
+    if fmt == "plain":
+        return _hard_breaks(escape_markdown(text)), []
+    converter = _HtmlToMarkdown(keep_newlines=fmt == "moodle")
+    try:
+        converter.feed(text)
+        converter.close()
+    except (AssertionError, ValueError):  # html.parser gives up on some broken markup
+        return escape_markdown(text), [
+            "the text is not readable HTML; mark it [plain] or [markdown]"
+        ]
+    markdown = converter.result()
+    if fmt == "moodle":
+        markdown = _hard_breaks(markdown)
+    issues = []
+    if converter.unsupported:
+        tags = ", ".join(dict.fromkeys(converter.unsupported))
+        issues.append(f"HTML {tags} has no Markdown equivalent here; rewrite it in Markdown")
+    return markdown, issues
+
+
+def _hard_breaks(markdown: str) -> str:
+    """Keep single line breaks as Markdown hard breaks (Moodle shows them as <br>)."""
+    lines = markdown.split("\n")
+    out = []
+    for index, line in enumerate(lines):
+        nxt = lines[index + 1] if index + 1 < len(lines) else ""
+        trailing = len(line) - len(line.rstrip("\\"))
+        if line.strip() and nxt.strip() and trailing % 2 == 0:
+            line += "\\"
+        out.append(line)
+    return "\n".join(out)
+
+
+# ---- ids ----------------------------------------------------------------------------------------
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """Lower-case ASCII words joined by hyphens, cut at a word boundary within ``limit``."""
+    text = re.sub(r"(?<=\w)['\u2019](?=\w)", "", text)  # "Grant's" -> "grants"
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    result = ""
+    for word in words:
+        candidate = f"{result}-{word}" if result else word
+        if len(candidate) > limit:
+            break
+        result = candidate
+    return result or (words[0][:limit] if words else "")
+
+
+def _join_id(prefix: str, rest: str) -> str:
+    ident = f"{prefix}-{rest}" if rest else prefix
+    return ident[:64].rstrip("-")
+
+
+# ---- parsing GIFT -------------------------------------------------------------------------------
+
+
+@dataclass
+class GiftQuestion:
+    """One imported question: its mapping in quiz-file syntax and the GIFT line it starts on."""
+
+    line: int
+    raw: dict[str, Any]
+
+
+@dataclass
+class GiftParse:
+    questions: list[GiftQuestion] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class _Block:
+    """One question's text with escapes hidden, and the file line of every character."""
+
+    text: str
+    lines: list[int]
+    first_line: int
+    meta: list[tuple[int, str]]
+
+    def line(self, offset: int) -> int:
+        if not self.lines:
+            return self.first_line
+        return self.lines[max(0, min(offset, len(self.lines) - 1))]
+
+
+def _blocks(text: str) -> Iterable[_Block]:
+    """Split on blank lines, drop ``//`` comments, hide escapes (as Moodle's reader does)."""
+    current: list[tuple[int, str]] = []
+    meta: list[tuple[int, str]] = []
+    for number, raw_line in enumerate([*text.split("\n"), ""], start=1):
+        line = raw_line.strip()
+        if not line:
+            if current:
+                yield _block(current, meta)
+            elif meta:
+                yield _Block("", [], meta[0][0], meta)
+            current, meta = [], []
+        elif line.startswith(META_PREFIX):
+            meta.append((number, line[len(META_PREFIX) :].strip()))
+        elif not line.startswith("//"):
+            current.append((number, line))
+
+
+def _block(lines: list[tuple[int, str]], meta: list[tuple[int, str]]) -> _Block:
+    chars: list[str] = []
+    where: list[int] = []
+    for index, (number, line) in enumerate(lines):
+        if index:
+            chars.append("\n")
+            where.append(lines[index - 1][0])
+        position = 0
+        while position < len(line):
+            char = line[position]
+            nxt = line[position + 1] if position + 1 < len(line) else ""
+            if char == "\\" and nxt == "\\":
+                chars.append("\\")
+                position += 2
+            elif char == "\\" and nxt in _ESCAPABLE and nxt:
+                chars.append(_HIDE[nxt])
+                position += 2
+            elif char == "\\" and nxt == "n":
+                chars.append("\n")
+                position += 2
+            else:
+                chars.append(char)
+                position += 1
+            where.append(number)
+    return _Block("".join(chars), where, lines[0][0], meta)
+
+
+def _show(text: str) -> str:
+    """Escaped characters back as themselves."""
+    return text.translate(_SHOW)
+
+
+def _split(text: str, start: int, seps: str) -> list[tuple[str, int, str]]:
+    """Split ``text`` (found at ``start``) before each separator; parts keep their separator."""
+    parts: list[tuple[str, int, str]] = []
+    begin = 0
+    for index, char in enumerate(text):
+        if char in seps:
+            parts.append((text[begin:index], start + begin, text[begin - 1] if begin else ""))
+            begin = index + 1
+    parts.append((text[begin:], start + begin, text[begin - 1] if begin else ""))
+    return parts
+
+
+class _Parser:
+    def __init__(self, text: str, path: str, quiz_id: str) -> None:
+        self.text = text
+        self.path = path
+        self.quiz_id = quiz_id
+        self.result = GiftParse()
+        self.category_tag: str | None = None
+        self.problems_here: list[Problem] = []
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems_here.append(Problem(self.path, max(1, line), message))
+
+    def parse(self) -> GiftParse:
+        if match := _NONCHARACTERS.search(self.text):
+            line = self.text.count("\n", 0, match.start()) + 1
+            self.result.problems.append(
+                Problem(self.path, line, "the file contains Unicode noncharacters (U+FDD0-U+FDEF)")
+            )
+            return self.result
+        for block in _blocks(self.text):
+            self.problems_here = []
+            question = self.block(block)
+            if question is not None and not self.problems_here:
+                self.validate(question)
+            if not self.problems_here and question is not None:
+                self.result.questions.append(question)
+            self.result.problems.extend(self.problems_here)
+        self.assign_ids()
+        return self.result
+
+    # ---- one block ------------------------------------------------------------------------
+    def block(self, block: _Block) -> GiftQuestion | None:
+        text = block.text
+        if text.startswith("$CATEGORY:"):
+            end = text.find("\n")
+            end = len(text) if end < 0 else end
+            self.category_tag = _category_tag(_show(text[len("$CATEGORY:") : end]))
+            rest = text[end + 1 :] if end < len(text) else ""
+            if not rest.strip():
+                if block.meta:
+                    self.problem(block.meta[0][0], "a // learnapp: comment must precede a question")
+                return None
+            offset = end + 1
+            block = _Block(rest, block.lines[offset:], block.line(offset), block.meta)
+            text = rest
+        if not text.strip():
+            self.problem(block.first_line, "a // learnapp: comment must precede a question")
+            return None
+        line = block.first_line
+        raw: dict[str, Any] = {}
+        title: str | None = None
+        start = 0
+        if text.startswith("::"):
+            end = text.find("::", 2)
+            if end < 0:
+                self.problem(line, 'the question title has no closing "::"')
+                return None
+            title = _show(text[2:end]).strip()
+            start = end + 2
+            while start < len(text) and text[start].isspace():
+                start += 1
+        body = text[start:]
+        opening, closing = body.find("{"), body.find("}")
+        if opening < 0 and closing < 0:
+            self.problem(
+                line,
+                "no answers in {...}: this is a Moodle description, which LearnApp quizzes do not"
+                " have (put the text in the quiz introduction)",
+            )
+            return None
+        if opening < 0 or closing < 0 or closing < opening:
+            where = block.line(start + (closing if opening < 0 or closing < opening else opening))
+            self.problem(where, 'unbalanced braces: the answers need one "{" and one "}"')
+            return None
+        inner_open = body.find("{", opening + 1)
+        if 0 <= inner_open < closing:
+            self.problem(
+                block.line(start + inner_open),
+                'a "{" inside the answers: escape a literal brace as \\{',
+            )
+            return None
+        extra = min((i for i in (body.find("{", closing), body.find("}", closing + 1)) if i >= 0),
+                    default=-1)  # fmt: skip
+        if extra >= 0:
+            self.problem(
+                block.line(start + extra),
+                "a second {...} answer block: GIFT has one per question (escape literal braces"
+                " as \\{ and \\})",
+            )
+            return None
+        answers_at = start + opening + 1
+        answer_text = body[opening + 1 : closing]
+        before, after = body[:opening], body[closing + 1 :]
+        prompt_source = before + (BLANK_MARK + after if after.strip() else "")
+        fmt, prompt_source = _format_of(prompt_source.strip(), "moodle")
+        prompt = self.text_md(prompt_source, fmt, line, "question text")
+        if not prompt.strip():
+            self.problem(line, "the question has no text")
+        general = ""
+        separator = answer_text.rfind("####")
+        if separator >= 0:
+            general_fmt, general_source = _format_of(answer_text[separator + 4 :].strip(), fmt)
+            general = self.text_md(general_source, general_fmt, line, "general feedback")
+            answer_text = answer_text[:separator]
+        kind, data = self.answers(answer_text, answers_at, fmt, block, line)
+        if kind is None:
+            return None
+        raw["id"] = title  # resolved in assign_ids
+        raw["type"] = kind
+        if self.category_tag:
+            raw["tags"] = [self.category_tag]
+        raw["prompt"] = prompt
+        raw.update(data)
+        if general:
+            raw["explanation"] = general
+        question = GiftQuestion(line, raw)
+        self.apply_meta(question, block.meta)
+        return question
+
+    def text_md(self, source: str, fmt: str, line: int, what: str) -> str:
+        markdown, issues = to_markdown(_show(source), fmt)
+        for issue in issues:
+            self.problem(line, f"{what}: {issue}")
+        return markdown.replace(BLANK_MARK, BLANK)
+
+    def answers(
+        self, text: str, start: int, fmt: str, block: _Block, line: int
+    ) -> tuple[str | None, dict[str, Any]]:
+        stripped = text.strip()
+        lead = start + len(text) - len(text.lstrip())
+        if not stripped:
+            self.problem(line, "essay questions ({}) are not supported by LearnApp")
+            return None, {}
+        if stripped.startswith("#"):
+            return self.numeric(stripped[1:], lead + 1, fmt, block, line)
+        if "~" in stripped:
+            return self.choices(stripped, lead, fmt, block, line)
+        if "=" in stripped and "->" in stripped:
+            return self.matching(stripped, lead, fmt, block, line)
+        check = stripped.split("#", 1)[0].strip() if stripped.find("#") > 0 else stripped
+        if check in ("T", "TRUE", "F", "FALSE"):
+            return self.true_false(stripped, fmt, line)
+        if check.upper() in ("T", "TRUE", "F", "FALSE") and "=" not in stripped:
+            self.problem(
+                line,
+                f'"{check}": write T, TRUE, F or FALSE in capitals for a true/false question'
+                " (as written, Moodle reads a short answer)",
+            )
+            return None, {}
+        return self.short(stripped, lead, fmt, block, line)
+
+    def _weighted(
+        self, part: str, at: int, block: _Block, default: Decimal
+    ) -> tuple[Decimal, str, int]:
+        """Split a leading ``%n%`` weight off an answer (GIFT's ``%50%``)."""
+        body = part.lstrip()
+        at += len(part) - len(body)
+        if body.startswith("%"):
+            match = _WEIGHT.match(body)
+            if match is None:
+                loose = _LOOSE_WEIGHT.match(body)
+                if loose is not None:
+                    self.problem(
+                        block.line(at), f"weight {loose.group(0)} is not a number of percent"
+                    )
+                return default, body, at
+            return Decimal(match.group(1)), body[match.end() :], at + match.end()
+        return default, body, at
+
+    def _feedback(self, text: str, fmt: str, line: int) -> tuple[str, str]:
+        """Split ``answer#feedback``; feedback is formatted text."""
+        answer, _, feedback = text.partition("#")
+        feedback_md = ""
+        if feedback.strip():
+            feedback_fmt, feedback_source = _format_of(feedback.strip(), fmt)
+            feedback_md = self.text_md(feedback_source, feedback_fmt, line, "feedback")
+        return answer.strip(), feedback_md
+
+    def choices(
+        self, text: str, start: int, fmt: str, block: _Block, line: int
+    ) -> tuple[str | None, dict[str, Any]]:
+        single = "=" in text
+        parts = [p for p in _split(text, start, "~=") if p[0].strip() or p[2]]
+        if parts and not parts[0][2] and not parts[0][0].strip():
+            parts = parts[1:]
+        if len(parts) < 2:
+            self.problem(line, "a multiple-choice question needs at least two answers")
+            return None, {}
+        choices: list[dict[str, Any]] = []
+        full = 0
+        bad = False
+        for part, at, sep in parts:
+            where = block.line(at)
+            if sep == "=":
+                weight, body, _ = Decimal(100), part.strip(), at
+            else:
+                weight, body, _ = self._weighted(part, at, block, Decimal(0))
+            answer, feedback = self._feedback(body, fmt, where)
+            answer_fmt, answer = _format_of(answer, fmt)
+            choice_text = self.text_md(answer, answer_fmt, where, "answer")
+            if not choice_text.strip():
+                self.problem(where, "an answer has no text")
+                bad = True
+                continue
+            if not Decimal(-100) <= weight <= Decimal(100):
+                self.problem(where, f"weight {_number(weight)}% is outside -100% to 100%")
+                bad = True
+                continue
+            choice: dict[str, Any] = {"text": choice_text}
+            if single:
+                if weight == 100:
+                    full += 1
+                    choice["correct"] = True
+                elif weight:
+                    choice["weight"] = _number(weight)
+            else:
+                choice["weight"] = _number(weight)
+            if feedback:
+                choice["feedback"] = feedback
+            choices.append(choice)
+        if single and full != 1:
+            self.problem(
+                line,
+                f"single-choice question with {full} fully correct answers: LearnApp needs exactly"
+                " one (use ~%100% weights without = for a multiple-choice question)",
+            )
+        if not single and not bad and not any(c["weight"] > 0 for c in choices):
+            self.problem(line, "multiple-choice question without a positive weight (~%50%...)")
+        elif not single and not bad:
+            _complete_weights(choices)
+        return ("single" if single else "multiple"), {"choices": choices}
+
+    def true_false(self, text: str, fmt: str, line: int) -> tuple[str | None, dict[str, Any]]:
+        bits = text.split("#", 2)
+        answer = bits[0].strip() in ("T", "TRUE")
+        texts = []
+        for bit in bits[1:]:
+            bit_fmt, source = _format_of(bit.strip(), fmt)
+            texts.append(self.text_md(source, bit_fmt, line, "feedback") if source else "")
+        wrong = texts[0] if texts else ""
+        right = texts[1] if len(texts) > 1 else ""
+        data: dict[str, Any] = {"answer": answer}
+        feedback_true, feedback_false = (right, wrong) if answer else (wrong, right)
+        if feedback_true:
+            data["feedback_true"] = feedback_true
+        if feedback_false:
+            data["feedback_false"] = feedback_false
+        return "true_false", data
+
+    def short(
+        self, text: str, start: int, fmt: str, block: _Block, line: int
+    ) -> tuple[str | None, dict[str, Any]]:
+        answers: list[Any] = []
+        parts = _split(text, start, "=")
+        if not parts[0][0].strip():
+            parts = parts[1:]
+        for part, at, _sep in parts:
+            where = block.line(at)
+            weight, body, _ = self._weighted(part, at, block, Decimal(100))
+            answer, feedback = self._feedback(body, fmt, where)
+            _fmt, answer = _format_of(answer, fmt)
+            answer = _show(answer).strip()
+            if re.search(r"(?<!\\)\*", answer):
+                self.problem(
+                    where,
+                    f'short answer "{answer}" uses the wildcard *: LearnApp compares answers'
+                    " literally (write \\* for an asterisk, or use pattern: in the quiz file)",
+                )
+                continue
+            # The grader collapses spaces anyway; doing it here keeps export and import stable.
+            answer = " ".join(answer.replace("\\*", "*").split())
+            if not answer:
+                self.problem(where, "an answer has no text")
+                continue
+            if not Decimal(0) <= weight <= Decimal(100):
+                self.problem(where, f"weight {_number(weight)}% is outside 0% to 100%")
+                continue
+            if weight == 100 and not feedback:
+                answers.append(answer)
+            else:
+                entry: dict[str, Any] = {"text": answer}
+                if weight != 100:
+                    entry["weight"] = _number(weight)
+                if feedback:
+                    entry["feedback"] = feedback
+                answers.append(entry)
+        return "short", {"answers": answers}
+
+    def numeric(
+        self, text: str, start: int, fmt: str, block: _Block, line: int
+    ) -> tuple[str | None, dict[str, Any]]:
+        wrong = text.find("~")
+        if wrong >= 0:
+            self.problem(
+                block.line(start + wrong),
+                "numeric feedback for any other answer (~#...) has no equivalent in LearnApp; put"
+                " it in the general feedback (####) instead",
+            )
+            return None, {}
+        parts = _split(text, start, "=")
+        if not parts[0][0].strip():
+            parts = parts[1:]
+        if not parts:
+            self.problem(line, "a numeric question needs at least one answer")
+            return None, {}
+        answers: list[Any] = []
+        for part, at, _sep in parts:
+            where = block.line(at)
+            weight, body, _ = self._weighted(part, at, block, Decimal(100))
+            answer, feedback = self._feedback(body, fmt, where)
+            _fmt, answer = _format_of(answer, fmt)
+            answer = _show(answer).strip()
+            entry = self._numeric_entry(answer, where)
+            if entry is None:
+                continue
+            if not Decimal(0) <= weight <= Decimal(100):
+                self.problem(where, f"weight {_number(weight)}% is outside 0% to 100%")
+                continue
+            if weight != 100:
+                entry["weight"] = _number(weight)
+            if feedback:
+                entry["feedback"] = feedback
+            answers.append(entry)
+        return "numeric", {"answers": answers}
+
+    def _numeric_entry(self, answer: str, where: int) -> dict[str, Any] | None:
+        if answer.find("..") > 0:
+            low_text, _, high_text = answer.partition("..")
+            low, high = to_decimal(low_text), to_decimal(high_text)
+            if low is None or high is None:
+                self.problem(where, f'numeric range "{answer}" is not two numbers min..max')
+                return None
+            if low > high:
+                self.problem(where, f'numeric range "{answer}" has its minimum above its maximum')
+                return None
+            return {"min": _number(low), "max": _number(high)}
+        if answer.find(":") > 0:
+            value_text, _, tolerance_text = answer.partition(":")
+            value, tolerance = to_decimal(value_text), to_decimal(tolerance_text)
+            if value is None or tolerance is None or tolerance < 0:
+                self.problem(where, f'numeric answer "{answer}" is not a number:tolerance')
+                return None
+            entry = {"value": _number(value)}
+            if tolerance:
+                entry["tolerance"] = _number(tolerance)
+            return entry
+        value = to_decimal(answer)
+        if value is None:
+            self.problem(where, f'numeric answer "{answer}" is not a number')
+            return None
+        return {"value": _number(value)}
+
+    def matching(
+        self, text: str, start: int, fmt: str, block: _Block, line: int
+    ) -> tuple[str | None, dict[str, Any]]:
+        parts = _split(text, start, "=")
+        if not parts[0][0].strip():
+            parts = parts[1:]
+        pairs: list[dict[str, Any]] = []
+        distractors: list[str] = []
+        seen: dict[str, str] = {}
+        for part, at, _sep in parts:
+            where = block.line(at)
+            if "->" not in part:
+                self.problem(where, 'a matching answer needs "prompt -> answer"')
+                continue
+            left, _, right = part.partition("->")
+            # A matching answer is a one-line label (a select option): spaces collapse.
+            answer = escape_markdown(" ".join(_show(right).split()))
+            if not answer:
+                self.problem(where, "a matching answer has no text after ->")
+                continue
+            key = " ".join(_show(right).split()).casefold()
+            if key in seen:
+                self.problem(
+                    where,
+                    f'answer "{_show(right).strip()}" is used twice; LearnApp matching needs a'
+                    " different answer for each prompt",
+                )
+                continue
+            seen[key] = answer
+            left_fmt, left_source = _format_of(left.strip(), fmt)
+            prompt = self.text_md(left_source, left_fmt, where, "matching prompt")
+            if prompt.strip():
+                pairs.append({"prompt": prompt, "answer": answer})
+            else:
+                distractors.append(answer)
+        if len(pairs) < 2:
+            self.problem(line, "a matching question needs at least two prompt -> answer pairs")
+        data: dict[str, Any] = {"pairs": pairs}
+        if distractors:
+            data["distractors"] = distractors
+        return "matching", data
+
+    # ---- metadata, ids, validation -----------------------------------------------------------
+    def apply_meta(self, question: GiftQuestion, meta: list[tuple[int, str]]) -> None:
+        for line, text in meta:
+            try:
+                value = json.loads(text)
+            except ValueError:
+                self.problem(line, "// learnapp: must be followed by a JSON object")
+                continue
+            if not isinstance(value, dict) or not set(value) <= set(META_KEYS):
+                self.problem(line, f"// learnapp: takes a JSON object with {', '.join(META_KEYS)}")
+                continue
+            raw = question.raw
+            for key in ("points", "tags", "lesson"):
+                if key in value:
+                    raw[key] = value[key]
+            ids = value.get("ids")
+            if ids is not None:
+                self._apply_ids(raw, ids, line)
+        # Keep the course syntax's key order whatever the comment set.
+        order = ["id", "type", "points", "tags", "lesson", "prompt"]
+        rest = {k: v for k, v in question.raw.items() if k not in order}
+        question.raw = {
+            **{k: question.raw[k] for k in order if k in question.raw and question.raw[k] != []},
+            **rest,
+        }
+
+    def _apply_ids(self, raw: dict[str, Any], ids: object, line: int) -> None:
+        items: list[Any]
+        if raw["type"] in ("single", "multiple"):
+            items = raw["choices"]
+        elif raw["type"] == "matching":
+            raw["distractors"] = [{"text": d} for d in raw.get("distractors", [])]
+            items = [*raw["pairs"], *raw["distractors"]]
+        else:
+            items = []
+        if not isinstance(ids, list) or len(ids) != len(items):
+            self.problem(
+                line, f"// learnapp: ids must list one id (or null) per item ({len(items)})"
+            )
+            return
+        for item, ident in zip(items, ids, strict=True):
+            if ident is not None:
+                item["id"] = ident
+                item_keys = list(item)
+                item_keys.remove("id")
+                reordered = {"id": ident, **{k: item[k] for k in item_keys}}
+                item.clear()
+                item.update(reordered)
+        if raw["type"] == "matching":
+            raw["distractors"] = [d if "id" in d else d["text"] for d in raw["distractors"]]
+            if not raw["distractors"]:
+                del raw["distractors"]
+
+    def validate(self, question: GiftQuestion) -> None:
+        from learnapp.quizzes.questions import QUESTION_TYPES
+
+        raw = dict(question.raw)
+        raw["id"] = "gift-check"
+        kind = QUESTION_TYPES[raw["type"]]
+        _spec, problems = kind.parse_with_problems(raw, Location(self.path, question.line))
+        for problem in problems:
+            if problem.is_error:
+                message = problem.message.replace('question "gift-check"', "question")
+                self.problem(problem.line, message)
+
+    def assign_ids(self) -> None:
+        used: dict[str, int] = {}
+        pending: list[GiftQuestion] = []
+        for question in self.result.questions:
+            title = question.raw["id"]
+            if isinstance(title, str) and is_id(title):
+                if title in used:
+                    self.result.problems.append(
+                        Problem(
+                            self.path,
+                            question.line,
+                            f'duplicate question title "{title}" (also on line {used[title]})',
+                        )
+                    )
+                used.setdefault(title, question.line)
+            else:
+                pending.append(question)
+        for question in pending:
+            title = question.raw["id"]
+            words = slug(title) if isinstance(title, str) else ""
+            if not words:  # untitled, or a title without letters or digits
+                plain, _ = markdown_to_plain(question.raw["prompt"].split("\n\n")[0])
+                words = slug(plain) or "q"
+            base = _join_id(self.quiz_id, words)
+            ident, number = base, 1
+            while ident in used:
+                number += 1
+                ident = _join_id(base[: 60 - len(str(number))], str(number))
+            used[ident] = question.line
+            question.raw["id"] = ident
+        self.result.problems.sort(key=lambda p: p.line)
+
+
+BLANK_MARK = "\ufdef"
+
+
+def _complete_weights(choices: list[dict[str, Any]]) -> None:
+    """Make positive weights that Moodle rounded (3 x 33.33333) add up to exactly 100 %.
+
+    Moodle writes 1/3, 1/6, 1/7 and 1/9 as five-decimal weights; the course checker wants the
+    positive weights to reach 100, so the difference (at most 0.01 %) goes to the largest one.
+    """
+    positive = [c for c in choices if c["weight"] > 0]
+    total = sum((Decimal(str(c["weight"])) for c in positive), Decimal(0))
+    if Decimal("99.99") <= total < 100:
+        largest = max(positive, key=lambda c: Decimal(str(c["weight"])))
+        largest["weight"] = _number(Decimal(str(largest["weight"])) + 100 - total)
+
+
+def _format_of(text: str, default: str) -> tuple[str, str]:
+    """Strip a leading ``[format]`` marker; unknown markers stay part of the text."""
+    match = _FORMAT_MARK.match(text)
+    if match:
+        return match.group(1), text[match.end() :].strip()
+    return default, text
+
+
+def _category_tag(path: str) -> str | None:
+    """The tag for a ``$CATEGORY:`` path: its last part, unless that is ``$course$``, ``top``
+    or one of Moodle's automatic "Default for ..." categories."""
+    parts = [p.strip() for p in path.split("/") if p.strip()]
+    parts = [
+        p
+        for p in parts
+        if not (p.startswith("$") and p.endswith("$"))
+        and p != "top"
+        and not p.startswith("Default for ")  # Moodle's automatic categories
+    ]
+    if not parts:
+        return None
+    return slug(parts[-1], 64) or None
+
+
+def _number(value: Decimal) -> int | float | str:
+    """A YAML-friendly exact number: an int, a float that reads back the same, or a string."""
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    if Decimal(repr(as_float)) == value:
+        return as_float
+    return format(value.normalize(), "f")
+
+
+def parse_gift(text: str, path: str, quiz_id: str) -> GiftParse:
+    """Parse GIFT ``text`` (from ``path``) into questions whose generated ids start with
+    ``quiz_id``; every question is validated as the course checker would."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return _Parser(text, path, quiz_id).parse()
+
+
+# ---- writing quiz files -------------------------------------------------------------------------
+
+
+class _QuizDumper(yaml.SafeDumper):
+    """Block style, keys in the given order, list items indented under their key and tags in
+    flow style, as in the course's own quiz files; long text folded (``>-``), multi-line text
+    as ``|`` literals."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+#: Text longer than this is written folded over several lines.
+_FOLD_AT = 80
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if any(char in value for char in "\x85\u2028\u2029"):
+        style: str | None = '"'  # YAML line breaks: only escaped text reads back the same
+    elif "\n" in value:
+        style = "|"
+    else:
+        style = ">" if len(value) > _FOLD_AT else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, value: dict[Any, Any]) -> yaml.MappingNode:
+    node = dumper.represent_dict(value.items())
+    for key, item in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "tags":
+            item.flow_style = True
+    return node
+
+
+_QuizDumper.add_representer(str, _represent_str)
+_QuizDumper.add_representer(dict, _represent_dict)
+
+
+def question_yaml(raw: Mapping[str, Any]) -> str:
+    return yaml.dump(
+        dict(raw),
+        Dumper=_QuizDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=96,
+    )
+
+
+def question_fence(raw: Mapping[str, Any]) -> str:
+    """A ```` ```question ```` block, with a longer fence if the YAML itself holds backticks."""
+    body = question_yaml(raw)
+    longest = max((len(m) for m in re.findall("`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}question\n{body}{fence}\n"
+
+
+def quiz_file_text(front_matter: str, intro: str, questions: Iterable[Mapping[str, Any]]) -> str:
+    """A quiz file: ``front_matter`` (YAML, without the ``---`` lines), intro, questions."""
+    parts = [f"---\n{front_matter.rstrip()}\n---\n"]
+    if intro.strip():
+        parts.append(intro.strip("\n") + "\n")
+    parts.extend("\n" + question_fence(q) for q in questions)
+    return "".join(parts)
+
+
+# ---- exporting ------------------------------------------------------------------------------
+
+
+def _gift_escape(text: str) -> str:
+    out = text.replace("\\", "\\\\")
+    for char in _ESCAPABLE:
+        out = out.replace(char, "\\" + char)
+    return out.replace("\r", "").replace("\n", "\\n")
+
+
+def _gift_markdown(text: str) -> str:
+    """Formatted GIFT text from Markdown, protected from being read as a weight or a format
+    marker by an explicit ``[markdown]`` (which Moodle strips after reading the weight)."""
+    text = text.strip()
+    if text.startswith("%") or _FORMAT_MARK.match(text):
+        text = "[markdown]" + text
+    return _gift_escape(text)
+
+
+def _percent(value: Decimal | Fraction) -> str:
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    return format(value.normalize(), "f") if value != value.to_integral_value() else str(int(value))
+
+
+def _even_weights(total: int, count: int) -> list[Decimal]:
+    """``total`` split into ``count`` weights of at most 5 decimals that add up exactly."""
+    share = Fraction(total, count)
+    exact = Decimal(share.numerator) / Decimal(share.denominator)
+    if Decimal(share.numerator) == exact * share.denominator:
+        return [exact] * count
+    base = exact.quantize(Decimal("0.00001"), rounding=ROUND_DOWN)
+    return [Decimal(total) - base * (count - 1), *([base] * (count - 1))]
+
+
+class _Exporter:
+    def __init__(self, path: str, skip_unsupported: bool = False) -> None:
+        self.path = path
+        self.skip = skip_unsupported
+        self.problems: list[Problem] = []
+        self.category: str | None = None
+
+    def problem(self, line: int, message: str) -> None:
+        severity: Literal["error", "warning"] = "warning" if self.skip else "error"
+        if self.skip:
+            message += " (question skipped)"
+        self.problems.append(Problem(self.path, max(1, line), message, severity))
+
+    def question(self, raw: Mapping[str, Any], line: int) -> str | None:
+        kind = raw["type"]
+        body = getattr(self, f"_{kind}")(raw, line)
+        if body is None:
+            return None
+        lines: list[str] = []
+        tags = [str(t) for t in raw.get("tags") or []]
+        first = tags[0] if tags else None
+        if first != self.category:
+            lines.append(f"$CATEGORY: {first if first else '$course$'}")
+            lines.append("")
+            self.category = first
+        meta: dict[str, Any] = {}
+        if raw.get("points") not in (None, 1):
+            meta["points"] = raw["points"]
+        if len(tags) > 1 or (first is not None and _category_tag(first) != first):
+            meta["tags"] = tags  # what $CATEGORY: alone would not give back
+        if raw.get("lesson") is not None:
+            meta["lesson"] = raw["lesson"]
+        ids = self._ids(raw)
+        if ids is not None:
+            meta["ids"] = ids
+        if meta:
+            lines.append(f"{META_PREFIX} {json.dumps(meta, ensure_ascii=False)}")
+        head = f"::{raw['id']}::[markdown]{_gift_escape(str(raw['prompt']).strip())}"
+        explanation = raw.get("explanation")
+        general = f"####{_gift_markdown(str(explanation))}" if explanation else ""
+        if general and body.endswith("\n"):
+            general = f"\t{general}\n"  # one answer a line: so is the general feedback
+        lines.append(f"{head}{{{body}{general}}}")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _ids(raw: Mapping[str, Any]) -> list[Any] | None:
+        if raw["type"] in ("single", "multiple"):
+            items = list(raw.get("choices") or [])
+        elif raw["type"] == "matching":
+            items = [*(raw.get("pairs") or []), *(raw.get("distractors") or [])]
+        else:
+            return None
+        ids = [item.get("id") if isinstance(item, Mapping) else None for item in items]
+        return ids if any(i is not None for i in ids) else None
+
+    @staticmethod
+    def _feedback(item: Mapping[str, Any]) -> str:
+        feedback = item.get("feedback")
+        return f"#{_gift_markdown(str(feedback))}" if feedback else ""
+
+    def _single(self, raw: Mapping[str, Any], line: int) -> str:
+        out = "\n"
+        for choice in raw["choices"]:
+            weight = to_decimal(choice.get("weight")) if choice.get("weight") is not None else None
+            if choice.get("correct") or weight == 100:
+                mark = "="
+            elif weight:
+                mark = f"~%{_percent(weight)}%"
+            else:
+                mark = "~"
+            out += f"\t{mark}{_gift_markdown(str(choice['text']))}{self._feedback(choice)}\n"
+        return out
+
+    def _multiple(self, raw: Mapping[str, Any], line: int) -> str:
+        choices = list(raw["choices"])
+        explicit = [
+            to_decimal(c.get("weight")) if c.get("weight") is not None else None for c in choices
+        ]
+        correct = [
+            (w > 0) if w is not None else bool(c.get("correct"))
+            for c, w in zip(choices, explicit, strict=True)
+        ]
+        right, wrong = sum(correct), len(choices) - sum(correct)
+        defaults_right = iter(_even_weights(100, right) if right else [])
+        defaults_wrong = iter(_even_weights(-100, wrong) if wrong else [])
+        out = "\n"
+        for choice, weight, is_right in zip(choices, explicit, correct, strict=True):
+            if weight is None:
+                weight = next(defaults_right) if is_right else next(defaults_wrong)
+            mark = f"~%{_percent(weight)}%" if weight else "~"
+            out += f"\t{mark}{_gift_markdown(str(choice['text']))}{self._feedback(choice)}\n"
+        return out
+
+    def _true_false(self, raw: Mapping[str, Any], line: int) -> str:
+        answer = bool(raw["answer"])
+        feedback_true = str(raw.get("feedback_true") or "")
+        feedback_false = str(raw.get("feedback_false") or "")
+        right, wrong = (
+            (feedback_true, feedback_false) if answer else (feedback_false, feedback_true)
+        )
+        out = "TRUE" if answer else "FALSE"
+        if wrong:
+            out += f"#{_gift_markdown(wrong)}"
+        elif right:
+            out += "#"
+        if right:
+            out += f"#{_gift_markdown(right)}"
+        return out
+
+    def _short(self, raw: Mapping[str, Any], line: int) -> str | None:
+        if raw.get("pattern") is not None:
+            self.problem(line, f'question "{raw["id"]}": GIFT has no pattern: for short answers')
+            return None
+        if raw.get("case_sensitive"):
+            self.problem(line, f'question "{raw["id"]}": GIFT short answers ignore case')
+            return None
+        out = "\n"
+        for answer in raw.get("answers") or []:
+            item = answer if isinstance(answer, Mapping) else {"text": answer}
+            text = " ".join(str(item["text"]).split()).replace("*", "\\*")
+            weight = to_decimal(item.get("weight")) if item.get("weight") is not None else None
+            mark = "="
+            if (weight is not None and weight != 100) or text.startswith("%"):
+                mark += f"%{_percent(weight if weight is not None else Decimal(100))}%"
+            if _FORMAT_MARK.match(text):
+                self.problem(
+                    line, f'question "{raw["id"]}": a short answer cannot start with "[" in GIFT'
+                )
+                return None
+            out += f"\t{mark}{_gift_escape(text)}{self._feedback(item)}\n"
+        return out
+
+    def _numeric(self, raw: Mapping[str, Any], line: int) -> str:
+        entries = []
+        for answer in raw["answers"]:
+            item = answer if isinstance(answer, Mapping) else {"value": answer}
+            if item.get("value") is not None:
+                text = _percent(to_decimal(item["value"]) or Decimal(0))
+                tolerance = to_decimal(item.get("tolerance")) if item.get("tolerance") else None
+                if tolerance:
+                    text += f":{_percent(tolerance)}"
+            else:
+                low = to_decimal(item["min"]) or Decimal(0)
+                high = to_decimal(item["max"]) or Decimal(0)
+                text = f"{_percent(low)}..{_percent(high)}"
+            weight = to_decimal(item.get("weight")) if item.get("weight") is not None else None
+            entries.append((text, weight, self._feedback(item)))
+        if len(entries) == 1 and entries[0][1] in (None, 100) and not entries[0][2]:
+            return f"#{entries[0][0]}"  # {#1822:5}
+        out = "#\n"
+        for text, weight, feedback in entries:
+            mark = "=" if weight in (None, 100) else f"=%{_percent(weight)}%"
+            out += f"\t{mark}{text}{feedback}\n"
+        return out
+
+    def _matching(self, raw: Mapping[str, Any], line: int) -> str | None:
+        out = "\n"
+        answers = [(p["prompt"], p["answer"]) for p in raw["pairs"]]
+        for distractor in raw.get("distractors") or []:
+            text = distractor["text"] if isinstance(distractor, Mapping) else distractor
+            answers.append(("", text))
+        for prompt, answer in answers:
+            plain, lossy = markdown_to_plain(str(answer))
+            if lossy:
+                self.problem(
+                    line,
+                    f'question "{raw["id"]}": matching answer "{answer}" has Markdown formatting,'
+                    " but GIFT matching answers are plain text",
+                )
+                return None
+            left = _gift_markdown(str(prompt)).replace("->", "-\\>") if prompt else ""
+            out += f"\t={left} -> {_gift_escape(plain.strip())}\n"
+        return out
+
+    def _ordering(self, raw: Mapping[str, Any], line: int) -> None:
+        self.problem(line, f'question "{raw["id"]}": GIFT has no ordering questions')
+        return None
+
+
+def read_quiz_questions(
+    text: str, display: str
+) -> tuple[str, str, list[tuple[dict[str, Any], int]], list[Problem]]:
+    """Split a quiz file into front matter, introduction and raw question mappings (with the
+    line of each question's fence), validating every question."""
+    from learnapp.content.loader import split_front_matter
+    from learnapp.content.render import Markdown
+    from learnapp.content.yamlmarks import LineDict, load_yaml
+    from learnapp.quizzes.questions import QUESTION_TYPES
+
+    problems: list[Problem] = []
+    split = split_front_matter(text)
+    if split is None:
+        return "", "", [], [Problem(display, 1, "quiz file must start with front matter")]
+    front, body, body_line = split
+    parsed = Markdown().parse(body, body_line)
+    body_lines = body.split("\n")
+    keep = [True] * len(body_lines)
+    questions: list[tuple[dict[str, Any], int]] = []
+    for fence in parsed.fences:
+        if fence.info.strip() != "question" or fence.map is None:
+            continue
+        for index in range(fence.map[0], min(fence.map[1], len(body_lines))):
+            keep[index] = False
+        line = body_line + fence.map[0]
+        raw, found = load_yaml(fence.content, Location(display, line + 1))
+        problems.extend(found)
+        if not isinstance(raw, LineDict):
+            if not found:
+                problems.append(Problem(display, line, "question block must be a YAML mapping"))
+            continue
+        kind = QUESTION_TYPES.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
+        if kind is None:
+            problems.append(Problem(display, line, f"unknown question type {raw.get('type')!r}"))
+            continue
+        _spec, errors = kind.parse_with_problems(raw, Location(display, line + 1))
+        problems.extend(p for p in errors if p.is_error)
+        questions.append((_plain_data(raw), line))
+    intro = "\n".join(line for line, k in zip(body_lines, keep, strict=True) if k)
+    return front, intro, questions, problems
+
+
+def _plain_data(value: Any) -> Any:
+    """LineDict/LineList trees as plain dicts and lists."""
+    if isinstance(value, Mapping):
+        return {k: _plain_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_data(v) for v in value]
+    return value
+
+
+def export_quiz(
+    quiz_file: str | os.PathLike[str], *, skip_unsupported: bool = False
+) -> tuple[str, int, list[Problem]]:
+    """GIFT for the quiz file at ``quiz_file``: (text, number of questions exported, problems).
+
+    The text is only complete when there are no errors. With ``skip_unsupported``, questions
+    GIFT cannot express are left out and reported as warnings instead of errors.
+    """
+    display = os.fspath(quiz_file)
+    try:
+        text = Path(quiz_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return "", 0, [Problem(display, 1, f"cannot read the quiz file: {exc}")]
+    return export_quiz_text(text, display, skip_unsupported=skip_unsupported)
+
+
+def export_quiz_text(
+    text: str, display: str, *, skip_unsupported: bool = False
+) -> tuple[str, int, list[Problem]]:
+    """:func:`export_quiz` for the text of a quiz file shown as ``display``."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    front, _intro, questions, problems = read_quiz_questions(text, display)
+    try:
+        meta = yaml.safe_load(front) if front.strip() else {}
+    except yaml.YAMLError:
+        meta = {}
+    title = meta.get("title") if isinstance(meta, dict) else None
+    exporter = _Exporter(display, skip_unsupported)
+    if not questions and not problems:
+        problems = [Problem(display, 1, "quiz has no questions")]
+    exporter.problems.extend(problems)
+    name = Path(display).name
+    heading = f"{name}: {' '.join(str(title).split())}" if title else name
+    chunks = [f"// Exported from {heading}"]
+    if not problems:
+        for raw, line in questions:
+            chunk = exporter.question(raw, line)
+            if chunk is not None:
+                chunks.append(chunk)
+    return "\n\n".join(chunks) + "\n", len(chunks) - 1, exporter.problems
+
+
+# ---- importing into a course ------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What :func:`import_gift` did: the quiz file written (None when nothing was), or why not."""
+
+    problems: list[Problem] = field(default_factory=list)
+    path: str | None = None
+    quiz_id: str = ""
+    module_id: str = ""
+    questions: int = 0
+    created: bool = False
+    #: module.md that now lists the new quiz file.
+    listed_in: str | None = None
+    kept: int = 0
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None and not self.problems
+
+
+def find_course_dir(courses_root: str | os.PathLike[str], course_id: str) -> str | None:
+    """The folder (as ``courses_root``/name) whose course.md has ``id: course_id``."""
+    from learnapp.content.loader import course_folders, split_front_matter
+
+    for folder in course_folders(courses_root):
+        try:
+            split = split_front_matter((folder / "course.md").read_text(encoding="utf-8"))
+            meta = yaml.safe_load(split[0]) if split else None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(meta, dict) and meta.get("id") == course_id:
+            return os.path.join(os.fspath(courses_root), folder.name)
+    return None
+
+
+def add_quiz_listing(module_text: str, name: str) -> str | None:
+    """``module_text`` with ``name`` appended to its ``quizzes:`` list, keeping everything else
+    as written; None when the front matter is too unusual to edit safely."""
+    from learnapp.content.loader import split_front_matter
+
+    split = split_front_matter(module_text)
+    if split is None:
+        return None
+    lines = module_text.split("\n")
+    end = split[2] - 2  # the closing '---' line
+    front = lines[1:end]
+    try:
+        before = yaml.safe_load("\n".join(front)) or {}
+    except yaml.YAMLError:
+        return None
+    if not isinstance(before, dict):
+        return None
+    item = name if re.fullmatch(r"[A-Za-z0-9._-]+", name) else json.dumps(name)
+    index = next((i for i, line in enumerate(front) if re.match(r"quizzes\s*:", line)), None)
+    if index is None:
+        front = [*front, "quizzes:", f"  - {item}"]
+    else:
+        rest = front[index].split(":", 1)[1].strip()
+        if not rest or rest.startswith("#"):
+            last, indent = index, "  "
+            for position in range(index + 1, len(front)):
+                text = front[position]
+                if text.strip() and not text[:1].isspace() and not text.startswith("-"):
+                    break
+                if text.lstrip().startswith("- "):
+                    last, indent = position, text[: len(text) - len(text.lstrip())]
+            front = [*front[: last + 1], f"{indent}- {item}", *front[last + 1 :]]
+        elif rest.startswith("["):
+            old = before.get("quizzes") or []
+            listed = [v if re.fullmatch(r"[A-Za-z0-9._-]+", str(v)) else json.dumps(v) for v in old]
+            front = [
+                *front[:index],
+                "quizzes:",
+                *(f"  - {v}" for v in [*listed, item]),
+                *front[index + 1 :],
+            ]
+        else:
+            return None
+    try:
+        after = yaml.safe_load("\n".join(front))
+    except yaml.YAMLError:
+        return None
+    expected = {**before, "quizzes": [*(before.get("quizzes") or []), name]}
+    if after != expected:
+        return None
+    return "\n".join([lines[0], *front, *lines[end:]])
+
+
+def _read_gift(path: str) -> tuple[str | None, list[Problem]]:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None, [Problem(path, 1, "no such file")]
+    except OSError as exc:
+        return None, [Problem(path, 1, f"cannot read the file: {exc.strerror or exc}")]
+    if len(data) > MAX_GIFT_BYTES:
+        return None, [Problem(path, 1, f"file is larger than {MAX_GIFT_BYTES // 1000} kB")]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, [Problem(path, line, f"file is not valid UTF-8 (byte {exc.start})")]
+
+
+def _title_from(stem: str) -> str:
+    words = " ".join(re.split(r"[-_\s]+", stem)).strip()
+    return (words[:1].upper() + words[1:]) if words else "Imported quiz"
+
+
+def import_gift(
+    gift_file: str | os.PathLike[str],
+    courses_root: str | os.PathLike[str],
+    course_id: str,
+    quiz_id: str | None = None,
+    *,
+    module_id: str | None = None,
+    title: str | None = None,
+    force: bool = False,
+) -> ImportReport:
+    """Convert a GIFT file into a quiz file of ``course_id`` and check the course.
+
+    A new quiz goes into ``module_id`` (default: the last module), as ``<quiz id>.md``, listed
+    in that module.md. An existing quiz keeps its front matter and introduction and gets the
+    imported questions; replacing it, or any existing file, needs ``force``. With any problem,
+    or if the course check fails afterwards, nothing is left changed.
+    """
+    from learnapp.content.loader import check, load_course
+
+    display = os.fspath(gift_file)
+    report = ImportReport()
+    text, problems = _read_gift(display)
+    if text is None:
+        report.problems = problems
+        return report
+    course_dir = find_course_dir(courses_root, course_id)
+    if course_dir is None:
+        report.problems = [
+            Problem(display, 1, f'no course with id "{course_id}" in {os.fspath(courses_root)}')
+        ]
+        return report
+    loaded = load_course(course_dir)
+    course = loaded.course
+    if course is None:
+        report.problems = [
+            Problem(
+                display, 1, f'course "{course_id}" has errors; fix them first (flask courses check)'
+            ),
+            *loaded.errors,
+        ]
+        return report
+    quiz_id = quiz_id or slug(Path(display).stem, 64)
+    report.quiz_id = quiz_id
+    if not is_id(quiz_id):
+        report.problems = [Problem(display, 1, f'"{quiz_id}" is not a valid quiz id (use --quiz)')]
+        return report
+    existing = course.quiz(quiz_id)
+    old_text: str | None = None
+    if existing is not None:
+        target = Path(course_dir) / existing.path
+        report.module_id = existing.module_id
+        if module_id is not None and module_id != existing.module_id:
+            report.problems = [
+                Problem(
+                    display,
+                    1,
+                    f'quiz "{quiz_id}" is in module "{existing.module_id}", not "{module_id}"',
+                )
+            ]
+            return report
+    else:
+        taken = {m.id for m in course.modules} | {lesson.id for lesson in course.lessons()}
+        if quiz_id in taken:
+            report.problems = [
+                Problem(display, 1, f'"{quiz_id}" is already a module or lesson id of {course_id}')
+            ]
+            return report
+        modules = {m.id: m for m in course.modules}
+        module = modules.get(module_id) if module_id else course.modules[-1]
+        if module is None:
+            known = ", ".join(modules)
+            report.problems = [Problem(display, 1, f'no module "{module_id}" (known: {known})')]
+            return report
+        report.module_id = module.id
+        target = Path(course_dir) / module.path / f"{quiz_id}.md"
+    shown_target = os.path.join(course_dir, os.path.relpath(target, course_dir))
+    if target.exists():
+        if not force:
+            what = "quiz" if existing is not None else "file"
+            report.problems = [
+                Problem(display, 1, f"{what} {shown_target} exists; use --force to replace it")
+            ]
+            return report
+        try:
+            old_text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            report.problems = [Problem(shown_target, 1, f"cannot read the file: {exc}")]
+            return report
+    parsed = parse_gift(text, display, quiz_id)
+    problems = list(parsed.problems)
+    if not parsed.questions and not problems:
+        problems.append(Problem(display, 1, "no questions found"))
+    others = {
+        q.id: (quiz.path, q.line)
+        for quiz in course.quizzes()
+        if quiz.id != quiz_id
+        for q in quiz.questions
+    }
+    for question in parsed.questions:
+        qid = question.raw["id"]
+        if qid in others:
+            path, line = others[qid]
+            where = os.path.join(course_dir, path)
+            problems.append(
+                Problem(
+                    display, question.line, f'question id "{qid}" is already used ({where}:{line})'
+                )
+            )
+        lesson = question.raw.get("lesson")
+        if isinstance(lesson, str) and course.lesson(lesson.partition("#")[0]) is None:
+            problems.append(Problem(display, question.line, f'unknown lesson "{lesson}"'))
+    if problems:
+        report.problems = sorted(problems, key=lambda p: (p.path, p.line, p.message))
+        return report
+    raws = [q.raw for q in parsed.questions]
+    if existing is not None and old_text is not None:
+        front, intro, old_questions, _ = read_quiz_questions(old_text, shown_target)
+        old_ids = {str(raw.get("id")) for raw, _line in old_questions}
+        new_ids = {str(raw["id"]) for raw in raws}
+        report.kept = len(old_ids & new_ids)
+        report.removed = len(old_ids - new_ids)
+        report.added = len(new_ids - old_ids)
+    else:
+        front = yaml.dump(
+            {"id": quiz_id, "title": title or _title_from(Path(display).stem)},
+            Dumper=_QuizDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            width=4096,
+        )
+        intro = ""
+        report.added = len(raws)
+    new_text = quiz_file_text(front, intro, raws)
+    changes: dict[Path, str | None] = {target: old_text}
+    writes: dict[Path, str] = {target: new_text}
+    if existing is None:
+        module_md = target.parent / "module.md"
+        try:
+            module_text = module_md.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            report.problems = [Problem(str(module_md), 1, f"cannot read the file: {exc}")]
+            return report
+        listed = add_quiz_listing(module_text, target.name)
+        if listed is None:
+            report.problems = [
+                Problem(
+                    os.path.join(course_dir, os.path.relpath(module_md, course_dir)),
+                    1,
+                    f"cannot add {target.name} to quizzes: automatically; list it yourself",
+                )
+            ]
+            return report
+        changes[module_md] = module_text
+        writes[module_md] = listed
+        report.listed_in = os.path.join(course_dir, os.path.relpath(module_md, course_dir))
+        report.created = True
+    try:
+        for path, content in writes.items():
+            path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        _restore(changes)
+        shown = os.path.join(course_dir, os.path.relpath(exc.filename or target, course_dir))
+        report.problems = [Problem(shown, 1, f"cannot write the file: {exc.strerror or exc}")]
+        report.listed_in = None
+        report.created = False
+        return report
+    errors = [p for p in check(course_dir) if p.is_error]
+    if errors:
+        _restore(changes)
+        report.problems = [
+            *_back_to_gift(errors, new_text, shown_target, parsed.questions, display),
+            Problem(
+                display, 1, "the imported quiz did not pass the course check; nothing was changed"
+            ),
+        ]
+        report.listed_in = None
+        report.created = False
+        return report
+    report.path = shown_target
+    report.questions = len(raws)
+    return report
+
+
+def _restore(changes: Mapping[Path, str | None]) -> None:
+    """Put files back as they were before the import (None: the file did not exist)."""
+    for path, content in changes.items():
+        try:
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(content, encoding="utf-8")
+        except OSError:  # pragma: no cover - nothing better to do than keep restoring
+            continue
+
+
+def _back_to_gift(
+    problems: list[Problem],
+    quiz_text: str,
+    quiz_path: str,
+    questions: list[GiftQuestion],
+    gift_path: str,
+) -> list[Problem]:
+    """Point problems found inside the generated questions at the GIFT lines they came from
+    (the generated quiz file is gone after the roll-back)."""
+    _front, _intro, written, _ = read_quiz_questions(quiz_text, quiz_path)
+    starts = [line for _raw, line in written]
+    mapped = []
+    for problem in problems:
+        index = next((i for i in reversed(range(len(starts))) if starts[i] <= problem.line), None)
+        if problem.path == quiz_path and index is not None and index < len(questions):
+            gift_line = questions[index].line
+            mapped.append(Problem(gift_path, gift_line, problem.message, problem.severity))
+        else:
+            mapped.append(problem)
+    return mapped
+
+
+@dataclass
+class ExportReport:
+    """GIFT text for one quiz (complete only when ``problems`` is empty)."""
+
+    text: str = ""
+    questions: int = 0
+    source: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+
+def export_gift(
+    courses_root: str | os.PathLike[str],
+    course_id: str,
+    quiz_id: str,
+    *,
+    skip_unsupported: bool = False,
+) -> ExportReport:
+    """Export quiz ``quiz_id`` of course ``course_id`` as GIFT (see :func:`export_quiz`)."""
+    from learnapp.content.loader import load_course
+
+    where = os.fspath(courses_root)
+    course_dir = find_course_dir(courses_root, course_id)
+    if course_dir is None:
+        return ExportReport(problems=[Problem(where, 1, f'no course with id "{course_id}"')])
+    loaded = load_course(course_dir)
+    if loaded.course is None:
+        head = Problem(
+            os.path.join(course_dir, "course.md"),
+            1,
+            f'course "{course_id}" has errors; fix them first (flask courses check)',
+        )
+        return ExportReport(problems=[head, *loaded.errors])
+    quiz = loaded.course.quiz(quiz_id)
+    if quiz is None:
+        known = ", ".join(q.id for q in loaded.course.quizzes()) or "none"
+        return ExportReport(
+            problems=[
+                Problem(
+                    os.path.join(course_dir, "course.md"),
+                    1,
+                    f'course "{course_id}" has no quiz "{quiz_id}" (quizzes: {known})',
+                )
+            ]
+        )
+    source = os.path.join(course_dir, quiz.path)
+    text, count, problems = export_quiz(source, skip_unsupported=skip_unsupported)
+    return ExportReport(text, count, source, problems)

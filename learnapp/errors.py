@@ -8,6 +8,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,37 @@ def register_error_handlers(app: Flask) -> None:
             )
             response.headers["Retry-After"] = "30"
             return response
+
+    def handle_value_out_of_range(error: Exception) -> ResponseReturnValue:
+        # An id, page or sequence number beyond the column's range (SQLite raises
+        # OverflowError past 64 bits; PostgreSQL "integer out of range" past 32) or a NUL
+        # byte in text, from the URL, query or form: no row can match. Not a 500.
+        from learnapp.extensions import db
+
+        db.session.rollback()
+        log.warning("value out of range path=%s: %s", request.path, type(error).__name__)
+        return render_error(400)
+
+    app.register_error_handler(OverflowError, handle_value_out_of_range)
+    app.register_error_handler(DataError, handle_value_out_of_range)
+
+    from sqlalchemy.exc import OperationalError
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(error: OperationalError) -> ResponseReturnValue:
+        # The database is down or restarting, or SQLite stayed locked past the busy timeout:
+        # temporary, so 503 with Retry-After (clients retry; nothing was committed), not 500.
+        from learnapp.extensions import db
+
+        db.session.rollback()
+        log.error(
+            "database unavailable request_id=%s: %s",
+            g.get("request_id"),
+            type(error.orig).__name__,
+        )
+        response = app.make_response(render_error(503))
+        response.headers["Retry-After"] = "10"
+        return response
 
     @app.errorhandler(InternalServerError)
     def handle_unexpected(error: InternalServerError) -> ResponseReturnValue:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+from io import BytesIO
+from typing import IO
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Request, Response, abort, g, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import cached_property
 
 from learnapp.database import sqlite_begin_mode
 
@@ -47,7 +52,48 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus refreshes on responses a shared cache may keep.
+
+    A permanent session re-sends its cookie on every response; on a file served with
+    ``Cache-Control: public`` (course assets, published keys) or ``no-cache`` (static files),
+    a shared cache could store that ``Set-Cookie`` and hand one user's session to others.
+    A changed session (login, logout, flash) is always saved.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        cache = response.cache_control
+        storable = not (cache.no_store or cache.private) and (
+            cache.public or cache.no_cache or cache.max_age
+        )
+        if storable and not session.modified:
+            return
+        super().save_session(app, session, response)
+
+
+class LimitedRequest(Request):
+    """A request whose streamed (chunked) body is refused, not cut, beyond the size limit.
+
+    Without a Content-Length, Werkzeug stops reading at ``MAX_CONTENT_LENGTH`` and hands the
+    truncated body to the form parser, so a 5 MB chunked POST was processed as its first MiB.
+    """
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        limit = self.max_content_length
+        streamed = self.content_length is None and "wsgi.input_terminated" in self.environ
+        if streamed and limit is not None and not self.shallow:  # chunked: the server ends it
+            data = self.input_stream.read(limit + 1)
+            if len(data) > limit:
+                raise RequestEntityTooLarge()
+            return BytesIO(data)
+        return super().stream
+
+
 def register_security(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    app.request_class = LimitedRequest
+
     @app.before_request
     def start_request() -> None:
         g.request_id = secrets.token_hex(6)

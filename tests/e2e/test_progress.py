@@ -9,34 +9,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 
-from learnapp.catalog import services
-from learnapp.extensions import db
-
 VIEWPORT_SIZES = ["desktop", "phone"]
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 COURSE = "/courses/basics"
 
 
-@pytest.fixture(autouse=True)
-def fixture_courses(app: Flask) -> None:
-    report = services.sync_courses()
-    db.session.commit()
-    assert report.ok, report.problems
-
-
-def log_in(page: Page, account) -> None:
-    """Log in by posting the real login form from the page's context (shares its cookies)."""
-    token = CSRF_INPUT.search(page.request.get("/login").text())
-    assert token, "no CSRF token on /login"
-    response = page.request.post(
-        "/login",
-        form={"csrf_token": token.group(1), "email": account.email, "password": account.password},
-        max_redirects=0,
-    )
-    assert response.status == 302, response.text()
+pytestmark = pytest.mark.usefixtures("synced_courses")
 
 
 def enroll_and_complete_intro(page: Page) -> None:
@@ -50,7 +29,7 @@ def enroll_and_complete_intro(page: Page) -> None:
 
 @pytest.mark.parametrize("viewport", VIEWPORT_SIZES)
 def test_empty_dashboard_is_accessible(
-    page: Page, student_account, assert_accessible, has_horizontal_scroll, viewport: str
+    page: Page, log_in, student_account, assert_accessible, has_horizontal_scroll, viewport: str
 ) -> None:
     log_in(page, student_account)
     page.goto("/dashboard")
@@ -63,7 +42,7 @@ def test_empty_dashboard_is_accessible(
 
 @pytest.mark.parametrize("viewport", VIEWPORT_SIZES)
 def test_dashboard_and_course_page_with_progress_are_accessible(
-    page: Page, student_account, assert_accessible, has_horizontal_scroll, viewport: str
+    page: Page, log_in, student_account, assert_accessible, has_horizontal_scroll, viewport: str
 ) -> None:
     log_in(page, student_account)
     enroll_and_complete_intro(page)
@@ -84,7 +63,7 @@ def test_dashboard_and_course_page_with_progress_are_accessible(
 
 @pytest.mark.parametrize("viewport", VIEWPORT_SIZES)
 def test_locked_lesson_page_is_accessible(
-    page: Page, student_account, assert_accessible, has_horizontal_scroll, viewport: str
+    page: Page, log_in, student_account, assert_accessible, has_horizontal_scroll, viewport: str
 ) -> None:
     log_in(page, student_account)
     page.goto(COURSE)
@@ -101,7 +80,7 @@ def test_locked_lesson_page_is_accessible(
 
 
 def test_student_enrolls_completes_a_lesson_and_continues(
-    page: Page, student_account, console_guard
+    page: Page, log_in, student_account, console_guard
 ) -> None:
     log_in(page, student_account)
     page.goto("/courses")

@@ -40,30 +40,11 @@ PROMPTS = [SINGLE, MULTIPLE, TRUE_FALSE, SHORT, NUMERIC, MATCHING, ORDERING]
 # Scores print without trailing zeros ("100% (8 of 8 points)"), as screen readers say them.
 FULL_MARKS = re.compile(r"^100% \(8 of 8 points\)")
 
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def fixture_courses(app: Flask) -> None:
-    """Serve the fixture courses (``basics`` with its quiz of every question type)."""
-    report = services.sync_courses()
-    db.session.commit()
-    assert report.ok, report.problems
-
 
 # --- helpers --------------------------------------------------------------------------------
 
 
-def log_in(page: Page, account) -> None:
-    """Log in by posting the real login form from the page's context (shares its cookies)."""
-    token = CSRF_INPUT.search(page.request.get("/login").text())
-    assert token, "no CSRF token on /login"
-    response = page.request.post(
-        "/login",
-        form={"csrf_token": token.group(1), "email": account.email, "password": account.password},
-        max_redirects=0,
-    )
-    assert response.status == 302, response.text()
+pytestmark = pytest.mark.usefixtures("synced_courses")
 
 
 def question(page: Page, prompt: str) -> Locator:
@@ -178,6 +159,7 @@ def describe(violations: list[dict[str, Any]]) -> str:
 @pytest.mark.parametrize("viewport", VIEWPORT_SIZES)
 def test_quiz_pages_have_no_wcag_violations(
     page: Page,
+    log_in,
     student_account,
     axe_violations,
     has_horizontal_scroll,
@@ -255,7 +237,7 @@ def test_quiz_pages_have_no_wcag_violations(
 
 
 def test_student_answers_every_question_right_by_mouse(
-    page: Page, student_account, console_guard
+    page: Page, log_in, student_account, console_guard
 ) -> None:
     log_in(page, student_account)
     start_attempt(page)
@@ -297,7 +279,7 @@ def choose_radio_by_keyboard(page: Page, prompt: str, label: str) -> None:
 
 
 def test_student_takes_the_quiz_by_keyboard_only(
-    page: Page, student_account, console_guard
+    page: Page, log_in, student_account, console_guard
 ) -> None:
     log_in(page, student_account)
     page.goto(OVERVIEW)
@@ -374,7 +356,7 @@ def test_student_takes_the_quiz_by_keyboard_only(
 
 
 def test_autosave_announces_saving_and_keeps_answers_over_a_reload(
-    page: Page, student_account, console_guard
+    page: Page, log_in, student_account, console_guard
 ) -> None:
     log_in(page, student_account)
     attempt = start_attempt(page)
@@ -402,7 +384,7 @@ def test_autosave_announces_saving_and_keeps_answers_over_a_reload(
 
 
 def test_finishing_while_an_autosave_is_in_flight_is_not_a_stale_page(
-    page: Page, student_account, console_guard
+    page: Page, log_in, student_account, console_guard
 ) -> None:
     """The student clicks Finish just as an autosave left: the server has stored it (so the
     sequence moved on) but its answer has not reached the page yet."""
@@ -434,7 +416,7 @@ def test_finishing_while_an_autosave_is_in_flight_is_not_a_stale_page(
 
 @pytest.mark.parametrize("review", ["after_submit", "immediately"])
 def test_enter_in_a_text_field_saves_and_stays_on_the_page(
-    page: Page, student_account, console_guard, review: str
+    page: Page, log_in, student_account, console_guard, review: str
 ) -> None:
     """Implicit submission must mean "Save answers", not the first button of the form (Previous
     page, or Check answer N of another question, which would lock that answer)."""
@@ -480,7 +462,7 @@ def expire_the_session(page: Page, student_account) -> None:
 )
 @pytest.mark.parametrize("button", ["Save answers", "Finish attempt…"])
 def test_answers_survive_an_ended_session(
-    page: Page, student_account, console_guard, end_session, button: str
+    page: Page, log_in, student_account, console_guard, end_session, button: str
 ) -> None:
     log_in(page, student_account)
     attempt = start_attempt(page)
@@ -510,7 +492,7 @@ def test_answers_survive_an_ended_session(
 
 
 def test_a_stale_tab_cannot_overwrite_a_newer_answer(
-    page: Page, student_account, console_guard
+    page: Page, log_in, student_account, console_guard
 ) -> None:
     log_in(page, student_account)
     attempt = start_attempt(page)
@@ -537,7 +519,7 @@ def test_a_stale_tab_cannot_overwrite_a_newer_answer(
 # --- 7. the timer ---------------------------------------------------------------------------
 
 
-def test_timer_announces_the_minutes_left_politely(page: Page, student_account) -> None:
+def test_timer_announces_the_minutes_left_politely(page: Page, log_in, student_account) -> None:
     log_in(page, student_account)
     start_attempt(page)
     timer = page.get_by_role("timer")
@@ -551,7 +533,7 @@ def test_timer_announces_the_minutes_left_politely(page: Page, student_account) 
 
 
 def test_a_shipped_module_quiz_runs_end_to_end(
-    page: Page, app: Flask, student_account, assert_accessible, console_guard
+    page: Page, log_in, app: Flask, student_account, assert_accessible, console_guard
 ) -> None:
     app.config["COURSES_DIR"] = str(SHIPPED_COURSES)
     report = services.sync_courses()
@@ -575,7 +557,9 @@ def test_a_shipped_module_quiz_runs_end_to_end(
     console_guard.assert_clean()
 
 
-def test_saving_untouched_questions_leaves_them_unanswered(page: Page, student_account) -> None:
+def test_saving_untouched_questions_leaves_them_unanswered(
+    page: Page, log_in, student_account
+) -> None:
     log_in(page, student_account)
     start_attempt(page)
     question(page, SHORT).get_by_label("Your answer").fill("Introduction")

@@ -53,6 +53,7 @@ from learnapp.quizzes import rules
 from learnapp.quizzes.models import PracticeItem, QuizAttempt, QuizOverride
 from learnapp.quizzes.questions import QUESTION_TYPES, Grade, QuestionSpec
 from learnapp.quizzes.services import closes_at
+from learnapp.reports.models import QuestionReport
 
 #: What a certificate of an anonymised account shows instead of the holder's name.
 WITHHELD_NAME = "Name withheld at the holder's request"
@@ -233,6 +234,7 @@ def export_data(user: User, now: datetime | None = None) -> dict[str, Any]:
         "quiz_overrides": _overrides(user),
         "practice_schedule": _practice(user),
         "certificates": _certificates(user),
+        "question_reports": _question_reports(user),
         "audit_events": _audit_events(user),
     }
 
@@ -454,6 +456,28 @@ def _certificates(user: User) -> list[dict[str, Any]]:
             "revoked_reason": certificate.revoked_reason,
         }
         for certificate in certificates
+    ]
+
+
+def _question_reports(user: User) -> list[dict[str, Any]]:
+    """Problems the user reported on quiz questions, with the instructor's reply."""
+    rows = db.session.execute(
+        select(QuestionReport, Question.slug)
+        .join(Question, Question.id == QuestionReport.question_id)
+        .where(QuestionReport.user_id == user.id)
+        .order_by(QuestionReport.created_at, QuestionReport.id)
+    )
+    return [
+        {
+            "question": slug,
+            "reason": report.reason_text,
+            "comment": report.comment,
+            "status": report.status,
+            "created_at": report.created_at,
+            "closed_at": report.closed_at,
+            "reply": report.note,
+        }
+        for report, slug in rows
     ]
 
 

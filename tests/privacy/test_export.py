@@ -236,3 +236,19 @@ def test_account_page_links_to_the_download_and_privacy_page(client, student, lo
     assert 'href="/account/data"' in page
     assert "Download my data" in page
     assert 'href="/privacy"' in page
+
+
+def test_export_has_the_question_problems_one_reported(client, student, login, take_quiz, db):
+    from learnapp.reports import services as reports
+
+    attempt = take_quiz(student)
+    answer = attempt.answers[0]
+    reports.file_report(student, attempt, answer, reason="key", comment="B is right too")
+    db.session.commit()
+    login(student)
+    _, data = download(client)
+    [report] = data["question_reports"]
+    assert report["reason"] == "The answer key looks wrong"
+    assert report["comment"] == "B is right too"
+    assert report["status"] == "open"
+    assert report["question"]

@@ -28,10 +28,12 @@ from learnapp import create_app
 from learnapp.auth import services as auth_services
 from learnapp.auth.models import Role, User
 from learnapp.catalog import services as catalog_services
-from learnapp.catalog.models import Course, Lesson, Quiz
+from learnapp.catalog.models import Course, Lesson, Question, Quiz
 from learnapp.database import utcnow
 from learnapp.extensions import db as _db
+from learnapp.quizzes import services as quiz_services
 from learnapp.quizzes.models import SUBMITTED, QuizAttempt
+from learnapp.quizzes.questions import best_answer
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
@@ -403,3 +405,59 @@ def submit_result() -> Callable[..., QuizAttempt]:
         return attempt
 
     return submit
+
+
+# --- the test course's quiz: settings, graded attempts, the principals of role tests ---
+
+
+@pytest.fixture
+def quiz(sync) -> Quiz:
+    sync()
+    return _db.session.scalar(_db.select(Quiz).filter_by(slug="basics-quiz"))
+
+
+@pytest.fixture
+def set_quiz(quiz) -> Callable[..., Quiz]:
+    """Change the quiz's settings in the database (as a course file edit would)."""
+
+    def change(**settings: Any) -> Quiz:
+        quiz.settings = {**quiz.settings, **settings}
+        _db.session.commit()
+        return quiz
+
+    return change
+
+
+@pytest.fixture
+def submit(quiz) -> Callable[..., QuizAttempt]:
+    """``submit(user, {question slug: real answer or "correct"})``: a graded attempt.
+
+    Questions left out stay unanswered (0 points)."""
+
+    def make(user: User, answers: dict[str, Any]) -> QuizAttempt:
+        attempt = quiz_services.start_attempt(user, quiz)
+        for answer in attempt.answers:
+            slug = _db.session.get(Question, answer.question_id).slug
+            if slug in answers:
+                value = answers[slug]
+                if value == "correct":
+                    spec = quiz_services.question_spec(answer.question_id, answer.question_hash)
+                    value = best_answer(spec)
+                answer.response = value
+        quiz_services.submit_attempt(attempt)
+        _db.session.commit()
+        return attempt
+
+    return make
+
+
+@pytest.fixture
+def principals(make_user, instructor, admin) -> dict[str, User | None]:
+    """anonymous, student, an instructor of another course, the course's instructor, admin."""
+    return {
+        "anonymous": None,
+        "student": make_user(email="someone@example.com"),
+        "other_instructor": make_user(email="elsewhere@example.com", role=Role.INSTRUCTOR),
+        "instructor": instructor,  # instructor@example.com: named in the basics course file
+        "admin": admin,
+    }

@@ -8,30 +8,13 @@ from typing import Any
 
 import pytest
 
-from learnapp.catalog.models import Course, Lesson, Quiz
+from learnapp.catalog.models import Course, Lesson
 from learnapp.certificates.models import Certificate
 from learnapp.extensions import db
 from learnapp.progress import services as progress
 from learnapp.quizzes import services as quizzes
 from learnapp.quizzes.models import QuizAttempt
 from learnapp.quizzes.questions import best_answer
-
-
-@pytest.fixture
-def quiz(basics) -> Quiz:
-    return db.session.scalar(db.select(Quiz).filter_by(slug="basics-quiz"))
-
-
-@pytest.fixture
-def set_quiz(quiz) -> Callable[..., Quiz]:
-    """Change the quiz's settings in the database (as a course file edit would)."""
-
-    def change(**settings: Any) -> Quiz:
-        quiz.settings = {**quiz.settings, **settings}
-        db.session.commit()
-        return quiz
-
-    return change
 
 
 @pytest.fixture

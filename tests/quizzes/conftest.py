@@ -7,29 +7,11 @@ from typing import Any
 
 import pytest
 
-from learnapp.catalog.models import Question, Quiz
+from learnapp.catalog.models import Question
 from learnapp.extensions import db
 from learnapp.quizzes import services
 from learnapp.quizzes.models import QuizAttempt
 from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec, best_answer
-
-
-@pytest.fixture
-def quiz(sync) -> Quiz:
-    sync()
-    return db.session.scalar(db.select(Quiz).filter_by(slug="basics-quiz"))
-
-
-@pytest.fixture
-def set_quiz(quiz) -> Callable[..., Quiz]:
-    """Change the quiz's settings in the database (as a course file edit would)."""
-
-    def change(**settings: Any) -> Quiz:
-        quiz.settings = {**quiz.settings, **settings}
-        db.session.commit()
-        return quiz
-
-    return change
 
 
 def _fields(field_id: int, order: Any, spec: QuestionSpec, real: object) -> dict[str, Any]:

@@ -80,9 +80,9 @@ def test_student_reports_a_question_from_the_review_page(client, login, student,
 
 
 def test_student_reports_from_the_attempt_page_and_returns_to_it(
-    client, login, student, quiz, set_per_page
+    client, login, student, quiz, set_quiz
 ):
-    set_per_page(2)
+    set_quiz(per_page=2)
     attempt = quizzes.start_attempt(student, quiz)
     db.session.commit()
     answer = attempt.answers[4]  # the fifth question: page 3 with two per page

@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app learnapp
 DEV := LEARNAPP_ENV=development
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser run test unit e2e test-pg lint fmt bandit check clean
+.PHONY: install browser run test unit e2e test-pg lint fmt bandit check clean bench bench-scale loadtest screenshots
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ test-pg: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The pictures README shows (docs/screenshots/*.png), taken from a live test server with the
+# shipped NMT course; each page passes axe before it is photographed.
+screenshots: install browser
+	@test -x /usr/bin/chromium || { echo "screenshots need Debian's chromium (make browser)"; exit 1; }
+	$(BIN)/pytest tests/e2e/screenshots.py -q -p no:cacheprovider
 
 # Security report (bandit); findings are printed for review, they do not fail the build.
 bandit: install

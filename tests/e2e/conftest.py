@@ -24,6 +24,7 @@ default here; pass ``--screenshot on|off`` to change it).
 from __future__ import annotations
 
 import dataclasses
+import random
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -37,7 +38,13 @@ from playwright.sync_api import ConsoleMessage, Page, Response
 from werkzeug.serving import make_server
 
 from learnapp.auth.models import Role, User
+from learnapp.catalog import services as catalog
+from learnapp.catalog.models import Course
+from learnapp.certificates import services as certificates
 from learnapp.extensions import db as _db
+from learnapp.progress import services as progress
+from learnapp.quizzes import services as quizzes
+from learnapp.quizzes.questions import best_answer
 
 CHROMIUM = Path("/usr/bin/chromium")
 E2E_DIR = Path(__file__).resolve().parent
@@ -339,6 +346,102 @@ def axe_violations_fixture() -> Callable[..., list[dict[str, Any]]]:
 @pytest.fixture(name="has_horizontal_scroll")
 def has_horizontal_scroll_fixture() -> Callable[[Page], bool]:
     return has_horizontal_scroll
+
+
+# --- the shipped NMT course with a class of students (journeys, page types, screenshots) -------
+
+COURSES = E2E_DIR.parents[1] / "courses"
+
+
+@dataclasses.dataclass(frozen=True)
+class NmtClass:
+    """What :func:`nmt_class` made: accounts as plain values and the graduate's certificate."""
+
+    instructor: Account
+    students: list[Account]
+    graduate: Account
+    certificate_id: str
+
+
+def _submit_by_services(user: User, quiz: Any, rnd: Any, right: float) -> None:
+    """Start and submit an attempt whose answers are right with probability ``right``."""
+    attempt = quizzes.start_attempt(user, quiz)
+    for answer in attempt.answers:
+        if rnd.random() < right:
+            answer.response = best_answer(
+                quizzes.question_spec(answer.question_id, answer.question_hash)
+            )
+    quizzes.submit_attempt(attempt)
+    _db.session.commit()
+
+
+@pytest.fixture
+def nmt_course(app: Flask) -> Any:
+    """Serve the real courses folder; returns the NMT course row.
+
+    The test thread's transaction is ended before the test starts (as in ``account``): an open
+    read would hold SQLite's lock while the server thread writes.
+    """
+    app.config["COURSES_DIR"] = str(COURSES)
+    report = catalog.sync_courses()
+    _db.session.commit()
+    assert report.ok, report.problems
+    course = _db.session.scalar(_db.select(Course).filter_by(slug="nmt"))
+    _db.session.commit()
+    return course
+
+
+@pytest.fixture
+def nmt_class(nmt_course: Any, account: Callable[..., Account]) -> NmtClass:
+    """The NMT course's instructor (named in courses/nmt/course.md), twelve students with
+    graded module 1 quiz attempts (varied answers, enough for item analysis flags), and one
+    graduate who finished the whole course (through services) and holds its certificate."""
+    rnd = random.Random(8)
+    course = nmt_course
+    instructor = account(
+        email="instructor@example.com", role=Role.INSTRUCTOR, display_name="Ivy Instructor"
+    )
+    names = [
+        "Ana Alves",
+        "Ben Bauer",
+        "Chloé Dubois",
+        "Dev Patel",
+        "Eva Nowak",
+        "Femi Okafor",
+        "Gao Lin",
+        "Hana Sato",
+        "Ian Walsh",
+        "Júlia Costa",
+        "Kofi Mensah",
+        "Lena Berg",
+    ]
+    module_1 = catalog.get_quiz(course, "nmt-m1-quiz")
+    students = []
+    for n, name in enumerate(names):
+        student = account(email=f"student{n + 1}@example.com", display_name=name)
+        user = _db.session.get(User, student.id)
+        progress.enroll(user, course)
+        for lesson in catalog.course_outline(course)[0].lessons[: 1 + n % 3]:
+            progress.complete_lesson(user, course, lesson)
+        _db.session.commit()
+        _submit_by_services(user, module_1, rnd, right=0.3 + 0.05 * n)
+        students.append(student)
+
+    graduate = account(email="graduate@example.com", display_name="Grace Graduate")
+    user = _db.session.get(User, graduate.id)
+    modules = catalog.course_outline(course)
+    for module in modules:
+        for lesson in module.lessons:
+            progress.complete_lesson(user, course, lesson, modules)
+    _db.session.commit()
+    for module in modules:
+        for quiz in module.quizzes:
+            _submit_by_services(user, quiz, rnd, right=1.0)
+    certificate = certificates.issue_if_complete(user, course)
+    assert certificate is not None, "the graduate did not complete the course"
+    public_id = certificate.public_id
+    _db.session.commit()
+    return NmtClass(instructor, students, graduate, public_id)
 
 
 # --- shared steps -------------------------------------------------------------------------------

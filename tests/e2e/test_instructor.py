@@ -17,7 +17,6 @@ from learnapp.extensions import db
 from learnapp.quizzes.models import SUBMITTED, QuizAttempt
 
 VIEWPORT_SIZES = ["desktop", "phone"]
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 DUPLICATE_IDS = """() => {
   const counts = {};
@@ -31,17 +30,6 @@ def assert_fits(page: Page, has_horizontal_scroll) -> None:
     layout viewport when something sticks out, which ``has_horizontal_scroll`` alone misses."""
     assert not has_horizontal_scroll(page)
     assert page.evaluate("() => window.innerWidth") == page.viewport_size["width"]
-
-
-def log_in(page: Page, account) -> None:
-    token = CSRF_INPUT.search(page.request.get("/login").text())
-    assert token, "no CSRF token on /login"
-    response = page.request.post(
-        "/login",
-        form={"csrf_token": token.group(1), "email": account.email, "password": account.password},
-        max_redirects=0,
-    )
-    assert response.status == 302, response.text()
 
 
 @pytest.fixture
@@ -90,7 +78,7 @@ def classroom(sync, account, make_user):
 
 @pytest.mark.parametrize("viewport", VIEWPORT_SIZES)
 def test_gradebook_is_accessible_and_sortable(
-    page: Page, classroom, assert_accessible, has_horizontal_scroll, viewport: str
+    page: Page, log_in, classroom, assert_accessible, has_horizontal_scroll, viewport: str
 ) -> None:
     log_in(page, classroom["teacher"])
     response = page.goto("/instruct/courses/basics/gradebook")
@@ -117,7 +105,7 @@ def test_gradebook_is_accessible_and_sortable(
 
 @pytest.mark.parametrize("viewport", VIEWPORT_SIZES)
 def test_gradebook_filter_form_and_empty_state(
-    page: Page, classroom, assert_accessible, viewport: str
+    page: Page, log_in, classroom, assert_accessible, viewport: str
 ) -> None:
     log_in(page, classroom["teacher"])
     page.goto("/instruct/courses/basics/gradebook")
@@ -133,7 +121,7 @@ def test_gradebook_filter_form_and_empty_state(
 
 @pytest.mark.parametrize("viewport", VIEWPORT_SIZES)
 def test_student_page_and_course_status_are_accessible(
-    page: Page, classroom, assert_accessible, has_horizontal_scroll, viewport: str
+    page: Page, log_in, classroom, assert_accessible, has_horizontal_scroll, viewport: str
 ) -> None:
     log_in(page, classroom["teacher"])
     page.goto(f"/instruct/courses/basics/students/{classroom['student_ids'][1]}")

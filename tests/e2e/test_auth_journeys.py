@@ -137,10 +137,12 @@ def test_account_menu_works_with_the_keyboard(page: Page, student_account) -> No
     assert active_element(page)["tag"] == "summary"
 
     page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")  # wait for it before moving on (slow machines)
+    focused = page.locator(":focus")
     page.keyboard.press("Tab")
-    assert active_element(page)["text"] == "Account settings"
+    expect(focused).to_have_text("Account settings")
     page.keyboard.press("Tab")
-    assert active_element(page)["text"] == "Log out"
+    expect(focused).to_have_text("Log out")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("You have been logged out.")
 

@@ -69,5 +69,27 @@ fmt: install
 
 check: lint test test-pg
 
+# Benchmarks and the exam load test (bench/README.md). Run by hand, never in CI; each run is
+# bounded and stops its own gunicorn, Redis and temp folders. PostgreSQL runs use their own
+# databases (learnapp_bench, learnapp_bench_scale, learnapp_load), never `test`.
+BENCH_ARGS ?=
+STUDENTS ?= 500
+WORKERS ?= 4
+FAULTS ?=
+LOAD_BACKENDS ?= pg sqlite
+
+bench: install
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+bench-scale: install
+	$(BIN)/python bench/bench.py --scale $(BENCH_ARGS)
+
+# `make loadtest FAULTS=1`: SIGKILL workers, stop Redis, restart PostgreSQL (all clients!).
+loadtest: install
+	@status=0; for backend in $(LOAD_BACKENDS); do \
+	  $(BIN)/python bench/loadtest.py --backend $$backend --students $(STUDENTS) \
+	    --workers $(WORKERS) $(if $(FAULTS),--faults) || status=1; \
+	done; exit $$status
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

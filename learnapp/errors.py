@@ -163,6 +163,8 @@ def register_error_handlers(app: Flask) -> None:
         )
         response = app.make_response(render_error(503))
         response.headers["Retry-After"] = "10"
+        # Set here so that the after-request hook does not load the user (another query).
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(InternalServerError)

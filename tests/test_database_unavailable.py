@@ -43,3 +43,16 @@ def test_pages_work_again_when_the_database_is_back(client, database_down):
     database_down["down"] = False
 
     assert client.get("/courses").status_code == 200
+
+
+def test_logged_in_pages_answer_503_too(client, login, student, database_down):
+    """The after-request hook must not load the user (a second failing query) on a 503."""
+    database_down["down"] = False
+    login(student)
+    database_down["down"] = True
+
+    response = client.get("/dashboard", headers={"Accept": "application/json"})
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
+    assert response.headers["Cache-Control"] == "no-store"

@@ -71,11 +71,14 @@ def _fingerprint(root: os.PathLike[str]) -> tuple[int, float]:
 
 @bp.get("/courses")
 def catalogue() -> ResponseReturnValue:
-    courses = services.visible_courses(_user())
+    user = _user()
+    courses = services.visible_courses(user)
+    # Progress bars only for the courses the student follows: the others need no outline.
+    enrolled = progress.active_enrollment_ids(user) if user else set()
     return render_template(
         "catalog/catalogue.html",
         courses=courses,
-        progress=progress.courses_progress(_user(), courses) if _user() else {},
+        progress=progress.courses_progress(user, [c for c in courses if c.id in enrolled]),
     )
 
 

@@ -531,6 +531,17 @@ class Dashboard:
     certificates: list[Certificate]
 
 
+def active_enrollment_ids(user: User) -> set[int]:
+    """Ids of the courses ``user`` is enrolled in now."""
+    return set(
+        db.session.scalars(
+            select(Enrollment.course_id).where(
+                Enrollment.user_id == user.id, Enrollment.unenrolled_at.is_(None)
+            )
+        )
+    )
+
+
 def enrolled_courses(user: User) -> list[Course]:
     """Courses ``user`` is enrolled in and may see, most recently enrolled first."""
     courses = db.session.scalars(

@@ -233,3 +233,20 @@ def test_queries_per_page_do_not_grow_with_lessons(courses_root, sync, student, 
     for n in range(0, 40, 2):
         client.post(f"/courses/basics/lessons/extra-{n}/complete")
     assert _queries_for(client, path) == small
+
+
+def test_catalogue_loads_no_outline_for_courses_one_does_not_follow(basics, student, login):
+    """Progress bars need the course outline; courses without them must not load lessons."""
+    client = login(student)
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = text(client.get("/courses"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert 'Enroll<span class="visually-hidden"> in Course basics</span>' in page
+    assert not [s for s in statements if "FROM lessons" in s]

@@ -678,8 +678,9 @@ def review_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
     (an open attempt: the answers saved so far, ungraded)."""
     graded = not attempt.is_open
     items = []
+    specs = quizzes.question_specs((a.question_id, a.question_hash) for a in attempt.answers)
     for answer in attempt.answers:
-        spec = quizzes.question_spec(answer.question_id, answer.question_hash)
+        spec = specs[(answer.question_id, answer.question_hash)]
         kind = QUESTION_TYPES[spec.type]
         grade = Grade(answer.points or Decimal(0), answer.max_points, list(answer.feedback))
         items.append(

@@ -27,7 +27,7 @@ from learnapp.extensions import csrf, db
 from learnapp.progress import services as progress
 from learnapp.quizzes import rules, services
 from learnapp.quizzes.models import Answer, QuizAttempt
-from learnapp.quizzes.questions import QUESTION_TYPES
+from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec
 from learnapp.quizzes.responses import read_response
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
@@ -94,9 +94,16 @@ def _pages(attempt: QuizAttempt, quiz: Quiz) -> list[list[Answer]]:
     return [answers[i : i + per_page] for i in range(0, len(answers), per_page)] or [[]]
 
 
-def _parts(answer: Answer) -> tuple[Any, Any, dict[str, Any]]:
+def _specs(answers: list[Answer]) -> dict[tuple[int, str], QuestionSpec]:
+    """The question versions of ``answers``, in one query (not one per answer)."""
+    return services.question_specs((a.question_id, a.question_hash) for a in answers)
+
+
+def _parts(
+    answer: Answer, specs: dict[tuple[int, str], QuestionSpec]
+) -> tuple[QuestionSpec, Any, dict[str, Any]]:
     """The question version the answer belongs to, its type and the student's view of it."""
-    spec = services.question_spec(answer.question_id, answer.question_hash)
+    spec = specs[(answer.question_id, answer.question_hash)]
     kind = QUESTION_TYPES[spec.type]
     return spec, kind, kind.view(spec, answer.option_order)
 
@@ -114,8 +121,9 @@ def take(attempt_id: int) -> ResponseReturnValue:
     pages = _pages(attempt, quiz)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), len(pages))
     items = []
+    specs = _specs(pages[page - 1])
     for answer in pages[page - 1]:
-        spec, kind, view = _parts(answer)
+        spec, kind, view = _parts(answer, specs)
         checked = (
             kind.review(spec, answer.option_order, answer.response, _grade_of(answer))
             if answer.is_locked
@@ -150,8 +158,9 @@ def _grade_of(answer: Answer) -> Any:
 def _responses(attempt: QuizAttempt) -> dict[int, Any]:
     """The answers present in the posted form (real option ids), keyed by answer row id."""
     found = {}
+    specs = _specs(attempt.answers)
     for answer in attempt.answers:
-        spec, kind, view = _parts(answer)
+        spec, kind, view = _parts(answer, specs)
         present, value = read_response(view, f"q_{answer.id}", request.form)
         if present:
             found[answer.id] = (
@@ -289,8 +298,9 @@ def review(attempt_id: int) -> ResponseReturnValue:
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     scope = services.review_scope(attempt, quiz)
     items = []
+    specs = _specs(attempt.answers)
     for answer in attempt.answers:
-        spec, kind, _view = _parts(answer)
+        spec, kind, _view = _parts(answer, specs)
         shown = kind.review(
             spec,
             answer.option_order,
@@ -341,8 +351,9 @@ def practice() -> ResponseReturnValue:
     items = services.due_practice(current_user)
     upcoming = services.practice_counts(current_user)
     questions = []
+    specs = services.question_specs((question.id, question.content_hash) for _i, question in items)
     for item, question in items:
-        spec = services.question_spec(question.id, question.content_hash)
+        spec = specs[(question.id, question.content_hash)]
         order = services.practice_order(spec)
         questions.append({"item": item, "view": QUESTION_TYPES[spec.type].view(spec, order)})
     return (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -165,14 +166,38 @@ def closes_at(quiz: Quiz) -> datetime | None:
 
 def question_spec(question_id: int, content_hash: str) -> QuestionSpec:
     """The version of a question an answer was given against."""
-    stored = db.session.scalar(
-        select(QuestionVersion.spec).where(
-            QuestionVersion.question_id == question_id, QuestionVersion.content_hash == content_hash
+    return question_specs([(question_id, content_hash)])[(question_id, content_hash)]
+
+
+def question_specs(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], QuestionSpec]:
+    """The versions of many questions, keyed by (question id, content hash), in one query.
+
+    Use this wherever a page or service loops over an attempt's answers, so the cost does not
+    grow with the number of questions. A second query runs only for versions missing from
+    ``question_versions`` (written at sync), which fall back to the question's current spec.
+    """
+    keys = set(pairs)
+    if not keys:
+        return {}
+    stored = {
+        (question_id, content_hash): spec
+        for question_id, content_hash, spec in db.session.execute(
+            select(
+                QuestionVersion.question_id, QuestionVersion.content_hash, QuestionVersion.spec
+            ).where(tuple_(QuestionVersion.question_id, QuestionVersion.content_hash).in_(keys))
         )
-    )
-    if stored is None:  # versions are written at sync; fall back to the current one
-        stored = db.session.get(Question, question_id).spec  # type: ignore[union-attr]
-    return QuestionSpec.from_dict(stored)
+    }
+    if missing := keys - stored.keys():
+        current = dict(
+            db.session.execute(
+                select(Question.id, Question.spec).where(
+                    Question.id.in_({question_id for question_id, _hash in missing})
+                )
+            ).all()
+        )
+        for key in missing:
+            stored[key] = current[key[0]]
+    return {key: QuestionSpec.from_dict(spec) for key, spec in stored.items()}
 
 
 # --- starting -----------------------------------------------------------------------------
@@ -356,12 +381,16 @@ def check_answer(attempt: QuizAttempt, answer: Answer, now: datetime | None = No
         return
     if not attempt.is_open or _close_if_overdue(attempt, now or utcnow()):
         raise AttemptClosed("This attempt is closed.")
-    _grade(answer)
+    _grade(answer, question_spec(answer.question_id, answer.question_hash))
     answer.is_locked = True
 
 
-def _grade(answer: Answer) -> None:
-    result = grade_answer(question_spec(answer.question_id, answer.question_hash), answer.response)
+def _specs_of(answers: Iterable[Answer]) -> dict[tuple[int, str], QuestionSpec]:
+    return question_specs((answer.question_id, answer.question_hash) for answer in answers)
+
+
+def _grade(answer: Answer, spec: QuestionSpec) -> None:
+    result = grade_answer(spec, answer.response)
     answer.points = result.points
     answer.max_points = result.max_points
     answer.feedback = list(result.feedback)
@@ -386,8 +415,9 @@ def submit_attempt(attempt: QuizAttempt, now: datetime | None = None) -> QuizAtt
     if claimed != 1:
         return attempt  # graded by an earlier request
     total = Decimal(0)
+    specs = _specs_of(attempt.answers)
     for answer in attempt.answers:
-        _grade(answer)
+        _grade(answer, specs[(answer.question_id, answer.question_hash)])
         total += answer.points or Decimal(0)
     attempt.score = total
     attempt.percent = rules.percent(total, attempt.max_score)
@@ -490,6 +520,7 @@ def regrade_quiz(quiz: Quiz) -> list[tuple[QuizAttempt, Decimal | None, Decimal 
     Returns (attempt, old score, new score) for each attempt whose score changed.
     """
     current = {q.id: q for q in current_questions(quiz)}
+    specs: dict[tuple[int, str], QuestionSpec] = {}  # shared by every attempt of the quiz
     changed = []
     for attempt in db.session.scalars(
         select(QuizAttempt)
@@ -501,7 +532,11 @@ def regrade_quiz(quiz: Quiz) -> list[tuple[QuizAttempt, Decimal | None, Decimal 
         for answer in attempt.answers:
             if answer.question_id in current:
                 answer.question_hash = current[answer.question_id].content_hash
-            _grade(answer)
+        specs.update(
+            _specs_of(a for a in attempt.answers if (a.question_id, a.question_hash) not in specs)
+        )
+        for answer in attempt.answers:
+            _grade(answer, specs[(answer.question_id, answer.question_hash)])
             total += answer.points or Decimal(0)
         attempt.score = total
         attempt.max_score = sum((a.max_points for a in attempt.answers), Decimal(0))

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, url_for
-from sqlalchemy import and_, delete, or_, select, tuple_, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from learnapp.audit import services as audit
@@ -40,7 +40,6 @@ from learnapp.catalog.models import (
     CourseInstructor,
     Lesson,
     Question,
-    QuestionVersion,
     Quiz,
 )
 from learnapp.certificates.models import Certificate
@@ -51,8 +50,8 @@ from learnapp.progress.models import Enrollment, LessonCompletion
 from learnapp.progress.services import courses_progress
 from learnapp.quizzes import rules
 from learnapp.quizzes.models import PracticeItem, QuizAttempt, QuizOverride
-from learnapp.quizzes.questions import QUESTION_TYPES, Grade, QuestionSpec
-from learnapp.quizzes.services import closes_at
+from learnapp.quizzes.questions import QUESTION_TYPES, Grade
+from learnapp.quizzes.services import closes_at, question_specs
 from learnapp.reports.models import QuestionReport
 
 #: What a certificate of an anonymised account shows instead of the holder's name.
@@ -320,7 +319,11 @@ def _attempts(user: User, now: datetime) -> list[dict[str, Any]]:
     used: dict[int, int] = defaultdict(int)
     for attempt, _quiz, _slug in rows:
         used[attempt.quiz_id] += 1
-    specs = _question_specs(answer for attempt, _q, _s in rows for answer in attempt.answers)
+    specs = question_specs(
+        (answer.question_id, answer.question_hash)
+        for attempt, _q, _s in rows
+        for answer in attempt.answers
+    )
     found = []
     for attempt, quiz, course_slug in rows:
         if attempt.is_open:
@@ -367,31 +370,6 @@ def _attempts(user: User, now: datetime) -> list[dict[str, Any]]:
         entry["questions"] = questions
         found.append(entry)
     return found
-
-
-def _question_specs(answers: Iterable[Any]) -> dict[tuple[int, str], QuestionSpec]:
-    """The question version of every answer, in two queries (the versions, then fallbacks)."""
-    keys = {(answer.question_id, answer.question_hash) for answer in answers}
-    if not keys:
-        return {}
-    stored = {
-        (question_id, content_hash): spec
-        for question_id, content_hash, spec in db.session.execute(
-            select(
-                QuestionVersion.question_id, QuestionVersion.content_hash, QuestionVersion.spec
-            ).where(tuple_(QuestionVersion.question_id, QuestionVersion.content_hash).in_(keys))
-        )
-    }
-    missing = {question_id for question_id, _hash in keys - set(stored)}
-    if missing:  # versions are written at sync; fall back to the current one, as the quiz does
-        current = dict(
-            db.session.execute(
-                select(Question.id, Question.spec).where(Question.id.in_(missing))
-            ).all()
-        )
-        for key in keys - set(stored):
-            stored[key] = current[key[0]]
-    return {key: QuestionSpec.from_dict(spec) for key, spec in stored.items()}
 
 
 def _overrides(user: User) -> list[dict[str, Any]]:

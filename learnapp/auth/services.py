@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from learnapp.audit import services as audit
 from learnapp.auth.models import PasswordResetToken, Role, User
 from learnapp.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
-from learnapp.database import utcnow
+from learnapp.database import begin_mode, utcnow
 from learnapp.errors import Conflict, LearnAppError
 from learnapp.extensions import db
 
@@ -82,20 +82,46 @@ def create_user(
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or ``None`` (same cost either way)."""
-    user = find_user_by_email(email)
-    if user is None:
+    """Return the active user with these credentials, or ``None`` (same cost either way).
+
+    The hash is verified with no transaction open: argon2 takes most of a second, and on SQLite
+    an open write transaction would hold the database's only write lock all that time. So the
+    lookup runs in its own short read transaction, which this ends (call it before changing
+    anything else in the session); the login's writes then begin a new transaction, which the
+    caller commits.
+    """
+    with begin_mode("DEFERRED"):
+        found = find_user_by_email(email)
+        # Plain values: ending the transaction expires the row.
+        account = None if found is None else (found.id, found.password_hash)
+        db.session.rollback()
+    if account is None:
         verify_password(_dummy_hash(), password, _profile())
         log.info("login failed: unknown account")
         return None
-    if not verify_password(user.password_hash, password, _profile()):
-        log.info("login failed user_id=%s", user.id)
+    user_id, password_hash = account
+    if not verify_password(password_hash, password, _profile()):
+        log.info("login failed user_id=%s", user_id)
+        return None
+    rehashed = (
+        hash_password(password, _profile()) if needs_rehash(password_hash, _profile()) else None
+    )
+    user = db.session.get(User, user_id)  # the write transaction begins here
+    if user is None:
+        log.info("login failed: account removed during login user_id=%s", user_id)
+        return None
+    # A concurrent password change or rehash: the password verified may no longer be current
+    # (rare, so checking again under the lock costs little).
+    if user.password_hash != password_hash and not verify_password(
+        user.password_hash, password, _profile()
+    ):
+        log.info("login failed: password changed during login user_id=%s", user.id)
         return None
     if not user.is_active:
         log.info("login refused: deactivated user_id=%s", user.id)
         return None
-    if needs_rehash(user.password_hash, _profile()):
-        user.password_hash = hash_password(password, _profile())
+    if rehashed is not None and user.password_hash == password_hash:
+        user.password_hash = rehashed
     user.last_login_at = utcnow()
     log.info("login user_id=%s", user.id)
     return user
@@ -107,16 +133,36 @@ def end_other_sessions(user: User) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """:raises PasswordRejected: wrong current password or policy failure."""
-    if not verify_password(user.password_hash, current_password, _profile()):
+    """Check the current password and set a new one, hashing with no transaction open.
+
+    Like :func:`authenticate`, this ends the session's transaction first (loading the session's
+    user began one), so call it before changing anything else.
+
+    :raises PasswordRejected: wrong current password, policy failure, or another request
+        changed the password or ended the account's sessions meanwhile.
+    """
+    password_hash, generation = user.password_hash, user.session_generation
+    problem = password_problem(new_password, email=user.email, name=user.display_name)
+    db.session.rollback()
+    if not verify_password(password_hash, current_password, _profile()):
         raise PasswordRejected("The current password is not correct.")
-    set_password(user, new_password)
+    if problem:
+        raise PasswordRejected(problem)
+    new_hash = hash_password(new_password, _profile())
+    # Reloading the row begins the write transaction.
+    if (user.password_hash, user.session_generation) != (password_hash, generation):
+        raise PasswordRejected("Your account was changed meanwhile. Reload the page.")
+    _store_password_hash(user, new_hash)
 
 
 def set_password(user: User, new_password: str) -> None:
     if problem := password_problem(new_password, email=user.email, name=user.display_name):
         raise PasswordRejected(problem)
-    user.password_hash = hash_password(new_password, _profile())
+    _store_password_hash(user, hash_password(new_password, _profile()))
+
+
+def _store_password_hash(user: User, password_hash: str) -> None:
+    user.password_hash = password_hash
     user.password_changed_at = utcnow()
     end_other_sessions(user)
     audit.record("user.password_changed", actor=user, target=user)
@@ -193,7 +239,7 @@ def find_reset_token(token: str) -> PasswordResetToken | None:
 
 
 def reset_password(token: str, new_password: str) -> User:
-    """Use ``token`` once to set a new password.
+    """Use ``token`` once to set a new password; this ends the session's transaction first.
 
     :raises LearnAppError: the token is unknown, used or expired.
     :raises PasswordRejected: the new password breaks the policy.
@@ -203,7 +249,15 @@ def reset_password(token: str, new_password: str) -> User:
         raise LearnAppError(
             "This reset link is invalid or has expired. Ask an admin for a new one."
         )
-    set_password(row.user, new_password)
+    if problem := password_problem(new_password, email=row.user.email, name=row.user.display_name):
+        raise PasswordRejected(problem)
+    # Hash with no transaction open (see authenticate), then look the token up again.
+    db.session.rollback()
+    new_hash = hash_password(new_password, _profile())
+    row = find_reset_token(token)
+    if row is None:
+        raise LearnAppError("This reset link has already been used.")
+    _store_password_hash(row.user, new_hash)
     # Claim the token atomically: a concurrent second use updates no row.
     claimed = db.session.execute(
         PasswordResetToken.__table__.update()

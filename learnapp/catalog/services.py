@@ -1,8 +1,9 @@
 """Load course folders into the database, and the queries the catalogue pages use.
 
 ``sync_courses`` is idempotent: a course whose content hash is unchanged is not touched, and a
-lesson whose render key is unchanged is not re-rendered. A broken course keeps serving its last
-good version; its problems are stored on the course row for its instructors and admins.
+lesson whose render key is unchanged is not re-rendered; a folder whose files hash to what its
+course row last loaded without any problem is not even parsed. A broken course keeps serving its
+last good version; its problems are stored on the course row for its instructors and admins.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from learnapp.content import (
     check_instructors,
     load_course,
 )
-from learnapp.content.loader import course_folders
+from learnapp.content.loader import course_fingerprint, course_folders
 from learnapp.database import utcnow
 from learnapp.extensions import db
 
@@ -96,11 +97,14 @@ def sync_courses(
     seen_slugs: set[str] = set()
     folders = course_folders(root)
     known_emails = set(db.session.scalars(select(User.email)).all())
+    known_folded = {email.strip().casefold() for email in known_emails}
     for number, folder in enumerate(folders, start=1):
-        rendered_before = _RenderCounter(reuse)
-        result = load_course(os.path.join(os.fspath(root), folder.name), reuse=rendered_before)
-        _sync_result(result, folder.name, seen_slugs, known_emails, report)
-        report.rendered_lessons += rendered_before.rendered
+        path = os.path.join(os.fspath(root), folder.name)
+        if not _skip_unchanged(path, folder.name, seen_slugs, known_folded, report):
+            rendered_before = _RenderCounter(reuse)
+            result = load_course(path, reuse=rendered_before)
+            _sync_result(result, folder.name, seen_slugs, known_emails, report)
+            report.rendered_lessons += rendered_before.rendered
         if progress:
             progress(f"[{number}/{len(folders)}] {folder.name}")
     present = {folder.name for folder in folders}
@@ -111,6 +115,37 @@ def sync_courses(
             report.retired.append(course.slug)
     db.session.flush()
     return report
+
+
+def _skip_unchanged(
+    path: str, folder: str, seen_slugs: set[str], known_folded: set[str], report: SyncReport
+) -> bool:
+    """Count ``folder`` as unchanged without parsing it, when loading it would change nothing.
+
+    That is when its files hash to the ``content_hash`` of the live course row last synced from
+    it, and that sync found no problem at all: loading the same bytes gives the same course and
+    the same (empty) problems, so ``_sync_result`` would only report it unchanged. Courses with
+    stored problems (warnings, or errors while an older version is served), retired rows, a
+    course id already claimed by an earlier folder in this run, and instructors whose account
+    has gone (a new warning) all take the full path.
+    """
+    fingerprint = course_fingerprint(path)
+    course = db.session.scalar(
+        select(Course)
+        .where(
+            Course.source_dir == folder,
+            Course.content_hash == fingerprint,
+            Course.is_retired.is_(False),
+        )
+        .limit(1)
+    )
+    if course is None or course.problems or course.slug in seen_slugs:
+        return False
+    if any(email.casefold() not in known_folded for email in course.instructor_emails):
+        return False
+    seen_slugs.add(course.slug)
+    report.unchanged.append(course.slug)
+    return True
 
 
 class _RenderCounter:

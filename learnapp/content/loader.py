@@ -752,25 +752,35 @@ class _CourseLoader:
                 visit(node)
 
     def course_hash(self) -> str:
-        """sha256 over every non-hidden file's path and bytes, in path order."""
-        digest = hashlib.sha256()
-        files: list[tuple[str, Path]] = []
-        for folder, dirs, names in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in names:
-                if not name.startswith("."):
-                    full = Path(folder) / name
-                    files.append((full.relative_to(self.root).as_posix(), full))
-        for rel, full in sorted(files):
-            try:
-                data = full.read_bytes()
-            except OSError:
-                data = b""
-            if rel.endswith(".md"):
-                with contextlib.suppress(UnicodeDecodeError):
-                    data = normalise_source(data).encode("utf-8")
-            digest.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
-        return digest.hexdigest()
+        return course_fingerprint(self.root)
+
+
+def course_fingerprint(course_dir: str | os.PathLike[str]) -> str:
+    """sha256 over every non-hidden file's path and bytes, in path order.
+
+    This is the course's ``content_hash``. It covers every file the loader can read (and the
+    assets links point at), so sync compares it with the stored hash before parsing anything:
+    equal means the folder's files are what was loaded last time.
+    """
+    root = Path(course_dir)
+    digest = hashlib.sha256()
+    files: list[tuple[str, Path]] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            if not name.startswith("."):
+                full = Path(folder) / name
+                files.append((full.relative_to(root).as_posix(), full))
+    for rel, full in sorted(files):
+        try:
+            data = full.read_bytes()
+        except OSError:
+            data = b""
+        if rel.endswith(".md"):
+            with contextlib.suppress(UnicodeDecodeError):
+                data = normalise_source(data).encode("utf-8")
+        digest.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    return digest.hexdigest()
 
 
 def _can_draw(draw: dict[str, int], questions: list[QuestionSpec]) -> bool:

@@ -1,7 +1,12 @@
+import shutil
+from pathlib import Path
+
+import pytest
 from sqlalchemy import func, select
 
 from learnapp.catalog import services
 from learnapp.catalog.models import Course, Lesson, Module, Question, QuestionVersion, Quiz
+from learnapp.content.loader import course_fingerprint
 
 
 def count(db, model, **where):
@@ -167,3 +172,183 @@ def test_modules_are_ordered_as_the_course_file_says(basics, edit, sync, db):
     assert report.ok, report.problems
     modules = db.session.scalars(select(Module).order_by(Module.position)).all()
     assert [m.slug for m in modules] == ["basics-m2", "basics-m1"]
+
+
+# --- unchanged folders are not parsed ------------------------------------------------------
+
+
+@pytest.fixture
+def loads(monkeypatch) -> list[str]:
+    """The course folders sync parses (every call of ``load_course``)."""
+    seen: list[str] = []
+    real = services.load_course
+
+    def spy(path, *args, **kwargs):
+        seen.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(services, "load_course", spy)
+    return seen
+
+
+@pytest.fixture
+def clean(instructor, sync, db) -> Course:
+    """basics synced with its instructor's account present: no problems at all."""
+    sync()
+    course = db.session.scalar(select(Course).filter_by(slug="basics"))
+    assert course.problems == []
+    return course
+
+
+def test_unchanged_clean_course_is_not_parsed(clean, sync, loads, db):
+    synced_at, checked_at = clean.synced_at, clean.checked_at
+    report = sync()
+    assert report.unchanged == ["basics"]
+    assert report.ok
+    assert report.problems == []
+    assert report.rendered_lessons == 0
+    assert loads == []
+    db.session.refresh(clean)
+    assert (clean.synced_at, clean.checked_at, clean.problems) == (synced_at, checked_at, [])
+
+
+def test_fingerprint_is_the_content_hash(clean, courses_root):
+    assert course_fingerprint(courses_root / "basics") == clean.content_hash
+
+
+def _edit_lesson(root: Path) -> None:
+    third = root / "basics/02-more/third.md"
+    third.write_text(third.read_text().replace("title: Third lesson", "title: Third, revised"))
+
+
+def _touch_only(root: Path) -> None:
+    """Same bytes, new mtime: not a change."""
+    third = root / "basics/02-more/third.md"
+    third.write_bytes(third.read_bytes())
+
+
+def _rename_lesson(root: Path) -> None:
+    (root / "basics/01-start/second.md").rename(root / "basics/01-start/renamed.md")
+    for rel, old, new in (
+        ("basics/01-start/module.md", "- second.md", "- renamed.md"),
+        ("basics/01-start/intro.md", "(second.md#key-ideas)", "(renamed.md#key-ideas)"),
+    ):
+        path = root / rel
+        path.write_text(path.read_text().replace(old, new))
+
+
+def _add_unlisted_file(root: Path) -> None:
+    (root / "basics/01-start/draft.md").write_text("---\nid: draft\n---\nNot listed.\n")
+
+
+def _add_asset(root: Path) -> None:
+    (root / "basics/01-start/images/other.png").write_bytes(b"\x89PNG\r\n\x1a\nnew")
+
+
+def _remove_asset(root: Path) -> None:
+    (root / "basics/01-start/images/diagram.png").unlink()
+
+
+def _change_asset(root: Path) -> None:
+    (root / "basics/01-start/images/diagram.png").write_bytes(b"\x89PNG\r\n\x1a\nchanged")
+
+
+@pytest.mark.parametrize(
+    ("change", "expect"),
+    [
+        (_touch_only, "unchanged"),
+        (_edit_lesson, "updated"),
+        (_rename_lesson, "updated"),
+        (_add_unlisted_file, "updated"),
+        (_add_asset, "updated"),
+        (_remove_asset, "failed"),
+        (_change_asset, "updated"),
+    ],
+)
+def test_any_change_to_the_folder_is_parsed(clean, sync, loads, courses_root, db, change, expect):
+    change(courses_root)
+    report = sync()
+    assert getattr(report, expect) == ["basics"]
+    assert loads == ([] if expect == "unchanged" else ["basics"])
+    db.session.refresh(clean)
+    if expect == "updated":
+        assert clean.content_hash == course_fingerprint(courses_root / "basics")
+        assert sync().unchanged == ["basics"]  # and then it is clean again
+    if change is _edit_lesson:
+        title = db.session.scalar(select(Lesson.title).filter_by(slug="basics-third"))
+        assert title == "Third, revised"
+    if change is _add_unlisted_file:
+        assert any("draft.md:1: warning" in line for line in clean.problems)
+        loads.clear()
+        assert sync().unchanged == ["basics"]
+        assert loads == ["basics"]  # a course with warnings is always parsed
+    if change is _remove_asset:
+        assert clean.has_errors
+        _add_asset(courses_root)  # still broken: parsed, still failing
+        assert sync().failed == ["basics"]
+
+
+def test_course_with_warnings_is_parsed_every_time(basics, sync, loads):
+    assert basics.problems  # the instructor has no account
+    assert sync().unchanged == ["basics"]
+    assert loads == ["basics"]
+
+
+def test_instructor_account_removed_brings_the_warning_back(clean, instructor, sync, loads, db):
+    instructor.email = "someone-else@example.com"
+    db.session.commit()
+    report = sync()
+    assert report.unchanged == ["basics"]
+    assert loads == ["basics"]
+    db.session.refresh(clean)
+    (line,) = clean.problems
+    assert line.endswith('warning: instructor "instructor@example.com" has no account')
+
+
+def test_broken_course_fixed_back_to_last_good_files_clears_problems(clean, sync, loads, edit, db):
+    edit("basics/02-more/third.md", "title: Third lesson", "title: [unclosed")
+    assert sync().failed == ["basics"]
+    edit("basics/02-more/third.md", "title: [unclosed", "title: Third lesson")
+    loads.clear()
+    report = sync()  # same bytes as the stored content hash, but problems are stored
+    assert report.unchanged == ["basics"]
+    assert loads == ["basics"]
+    db.session.refresh(clean)
+    assert clean.problems == []
+    loads.clear()
+    assert sync().unchanged == ["basics"]
+    assert loads == []
+
+
+def test_renamed_course_folder_keeps_its_row(clean, sync, loads, courses_root, db):
+    (courses_root / "basics").rename(courses_root / "renamed")
+    report = sync()
+    assert report.unchanged == ["basics"]
+    assert report.retired == []
+    assert loads == ["renamed"]
+    db.session.refresh(clean)
+    assert clean.source_dir == "renamed"
+    assert not clean.is_retired
+    loads.clear()
+    assert sync().unchanged == ["basics"]
+    assert loads == []
+
+
+def test_removed_then_restored_folder_is_parsed_and_revived(clean, sync, loads, courses_root, db):
+    shutil.move(courses_root / "basics", courses_root.parent / "basics-away")
+    assert sync().retired == ["basics"]
+    shutil.move(courses_root.parent / "basics-away", courses_root / "basics")
+    report = sync()
+    assert report.updated == ["basics"]
+    assert loads == ["basics"]
+    db.session.refresh(clean)
+    assert not clean.is_retired
+
+
+def test_copied_folder_with_the_same_id_still_fails(clean, sync, loads, courses_root):
+    shutil.copytree(courses_root / "basics", courses_root / "copy")
+    report = sync()
+    assert report.unchanged == ["basics"]
+    assert report.failed == ["copy"]
+    assert loads == ["copy"]
+    assert any('course id "basics" is already used' in line for line in report.problems)

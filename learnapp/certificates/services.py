@@ -124,6 +124,14 @@ def weighted_mean(scores: Iterable[tuple[Decimal, int]]) -> Decimal | None:
     return (weighted / points).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def new_public_id() -> str:
+    """128 random bits, URL-safe; never starting with "-", which a command line would take
+    for an option (``flask certificates revoke -x…``)."""
+    while (public_id := secrets.token_urlsafe(PUBLIC_ID_BYTES)).startswith("-"):
+        pass
+    return public_id
+
+
 def _insert(user: User, course: Course, **fields: Any) -> tuple[Certificate, bool]:
     existing = get_for(user, course)
     if existing is not None:
@@ -131,7 +139,7 @@ def _insert(user: User, course: Course, **fields: Any) -> tuple[Certificate, boo
     try:
         with db.session.begin_nested():
             certificate = Certificate(
-                public_id=secrets.token_urlsafe(PUBLIC_ID_BYTES),
+                public_id=new_public_id(),
                 user_id=user.id,
                 course_id=course.id,
                 name=user.display_name,

@@ -157,3 +157,9 @@ def test_lookups_ignore_ids_of_the_wrong_shape(certificate):
     assert services.get_by_public_id(certificate.public_id) is certificate
     assert services.get_by_public_id("short") is None
     assert services.get_by_public_id("x" * 200) is None
+
+
+def test_public_ids_never_start_with_a_dash(monkeypatch):
+    drawn = iter(["-Dvq5Sqe7cnXVz1_xXQ4nQ", "-AAAAAAAAAAAAAAAAAAAAA", "Zq3k9vX2bYp0LmN4sT7wQa"])
+    monkeypatch.setattr(services.secrets, "token_urlsafe", lambda _n: next(drawn))
+    assert services.new_public_id() == "Zq3k9vX2bYp0LmN4sT7wQa"

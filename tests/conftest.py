@@ -5,6 +5,7 @@ Set ``LEARNAPP_TEST_DATABASE_URL`` to run everything on PostgreSQL instead of SQ
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import re
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from werkzeug.serving import make_server
 
 from learnapp import create_app
@@ -461,3 +462,23 @@ def principals(make_user, instructor, admin) -> dict[str, User | None]:
         "instructor": instructor,  # instructor@example.com: named in the basics course file
         "admin": admin,
     }
+
+
+@pytest.fixture
+def sql_statements() -> Callable[[], contextlib.AbstractContextManager[list[str]]]:
+    """``with sql_statements() as seen:`` collects every SQL statement run inside the block."""
+
+    @contextlib.contextmanager
+    def collect() -> Iterator[list[str]]:
+        seen: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(_db.engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", record)
+
+    return collect

@@ -368,23 +368,12 @@ def test_course_list_filters_by_status_and_paginates(client, login, instructor, 
 
 
 def test_course_list_takes_a_constant_number_of_queries(
-    client, login, instructor, submit, make_user
+    client, login, instructor, submit, make_user, sql_statements
 ):
-    from sqlalchemy import event
-
     def queries() -> int:
-        count = 0
-
-        def one(*args, **kwargs):
-            nonlocal count
-            count += 1
-
-        event.listen(db.engine, "before_cursor_execute", one)
-        try:
+        with sql_statements() as seen:
             assert client.get(COURSE_URL + "?status=all").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", one)
-        return count
+        return len(seen)
 
     def add(n):
         user = make_user(email=f"q{n}@example.com")

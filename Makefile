@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app learnapp
 DEV := LEARNAPP_ENV=development
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser run test unit e2e test-pg lint fmt bandit check clean bench bench-scale loadtest screenshots
+.PHONY: translations install browser run test unit e2e test-pg lint fmt bandit check clean bench bench-scale loadtest fleet worker beat screenshots
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 install: $(VENV)/.installed
+
+# Interface translations: extract every marked string into messages.pot, merge it into each
+# locale's messages.po (new strings arrive empty or fuzzy: translate them, then run this again),
+# and compile the .mo files the app reads. The .mo files are committed, so a fresh clone runs.
+TRANSLATIONS := learnapp/translations
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
+		--project=LearnApp --copyright-holder=LearnApp --msgid-bugs-address= -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 # Debian's Chromium for the browser tests (never a browser download). Needs root or sudo;
 # without it the browser tests are skipped with a message saying so.
@@ -90,6 +100,22 @@ loadtest: install
 	  $(BIN)/python bench/loadtest.py --backend $$backend --students $(STUDENTS) \
 	    --workers $(WORKERS) $(if $(FAULTS),--faults) || status=1; \
 	done; exit $$status
+
+# Two app hosts behind Debian's HAProxy on 127.0.0.1, one PostgreSQL database (learnapp_fleet),
+# a private Redis and the job runner; then the exam with one host killed (bench/fleet.py).
+# By hand, never in CI; needs haproxy (apt-get install haproxy) and redis-server.
+FLEET_WORKERS ?= 2
+fleet: install
+	@command -v haproxy >/dev/null || { echo "make fleet needs Debian's haproxy: apt-get install haproxy"; exit 1; }
+	$(BIN)/python bench/fleet.py --students $(STUDENTS) --workers $(FLEET_WORKERS)
+
+# The job runner for a development database, in the foreground (make run needs neither: without
+# LEARNAPP_JOBS_BROKER_URL jobs run in-process). Set LEARNAPP_JOBS_BROKER_URL=redis://... first.
+worker: install
+	$(DEV) $(BIN)/celery -A learnapp.jobs.worker worker --loglevel INFO
+
+beat: install
+	$(DEV) $(BIN)/celery -A learnapp.jobs.worker beat --loglevel INFO --schedule instance/beat-schedule
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

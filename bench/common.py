@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from learnapp.certificates.credentials import Ed25519PrivateKey, private_pem
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -29,6 +31,8 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127
 #: One password shared by every generated account (not a common password, so the policy takes it).
 PASSWORD = "bench-Passw0rd-7781"  # noqa: S105  # nosec B105 - throwaway accounts in a temp database
 SECRET_KEY = "bench-secret-key-not-for-production-5d41402abc4b2a76b9719d911017c592"  # noqa: S105  # nosec B105
+#: Production refuses to start without a certificate signing key: a throwaway one.
+CERTIFICATE_KEY = private_pem(Ed25519PrivateKey.generate()).decode()
 
 _cleanups: list[tuple[str, object]] = []
 
@@ -111,6 +115,7 @@ def app_env(
         {
             "LEARNAPP_ENV": "production",
             "SECRET_KEY": SECRET_KEY,
+            "LEARNAPP_CERTIFICATE_KEY": CERTIFICATE_KEY,
             "DATABASE_URL": database_url,
             "LEARNAPP_COURSES_DIR": str(courses_dir),
             "LEARNAPP_INSTANCE_PATH": str(instance_dir),
@@ -119,6 +124,11 @@ def app_env(
             # All simulated users come from one address: raise the per-address login limit.
             "LEARNAPP_LOGIN_LIMITS_PER_ADDRESS": "100000/minute",
             "LEARNAPP_RATELIMIT_STORAGE_URI": ratelimit_uri,
+            # Simulated students have no mailbox: their accounts need no address check, and
+            # their notices (certificate issued) are written to the server's log instead of
+            # an SMTP server (none runs here; the in-process job would retry each one at once).
+            "LEARNAPP_MAIL_VERIFICATION": "off",
+            "LEARNAPP_MAIL_BACKEND": "console",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -21,6 +21,11 @@ page).
 Afterwards ``bench/tools.py reconcile`` runs the reconciliation queries (RELIABILITY.md section
 3) against the database and compares every acknowledged answer with the stored one.
 
+``--base-url URL --database-url URL --courses-dir DIR``: take the exam on a site that is
+already running (``make fleet`` puts a proxy and two hosts in front of one PostgreSQL database):
+no database, course or gunicorn is set up here; the students are created in that database and
+reconciled against it. The exam course must be synced there (``gencourses.write_exam``).
+
 ``--faults``: SIGKILL one gunicorn worker every 30 s, stop Redis for 10 s (logins must answer
 503 with Retry-After while pages keep working), and on PostgreSQL restart the cluster for 10 s
 (``pg_ctlcluster``; this disconnects every client of the machine's PostgreSQL, so run it rarely).
@@ -551,7 +556,12 @@ def poll_pg_connections(run: Run, database: str, stop: threading.Event) -> None:
 
 
 async def exam(
-    run: Run, master: Process, redis: dict[str, Process], redis_port: int, work: Path
+    run: Run,
+    master: Process | None,
+    redis: dict[str, Process],
+    redis_port: int,
+    work: Path,
+    database: str = "learnapp_load",
 ) -> None:
     args = run.args
     gate = asyncio.Event()
@@ -568,9 +578,9 @@ async def exam(
     background: list[asyncio.Task[Any]] = []
     if args.backend == "pg":
         threading.Thread(
-            target=poll_pg_connections, args=(run, "learnapp_load", poll_stop), daemon=True
+            target=poll_pg_connections, args=(run, database, poll_stop), daemon=True
         ).start()
-    if args.faults:
+    if args.faults and master is not None:
         background.append(asyncio.create_task(kill_workers(run, master, stop)))
         background.append(asyncio.create_task(redis_outage(run, redis, redis_port, work)))
         if args.backend == "pg":
@@ -593,8 +603,9 @@ async def exam(
 
 def summary(run: Run, reconciled: dict[str, Any], elapsed: float) -> tuple[str, bool]:
     args = run.args
+    where = f"through {args.base_url}" if args.base_url else f"{args.workers} sync workers"
     lines = [
-        f"## Exam load test: {args.backend}, {args.students} students, {args.workers} sync workers"
+        f"## Exam load test: {args.backend}, {args.students} students, {where}"
         f"{', faults' if args.faults else ''}",
         "",
         f"Think time {args.think[0]:g}-{args.think[1]:g} s per page, logins spread over "
@@ -632,7 +643,7 @@ def summary(run: Run, reconciled: dict[str, Any], elapsed: float) -> tuple[str, 
         f"double submits: {run.double_submits}; reloads checked: {run.reload_checks} "
         f"(showing other than saved: {run.reload_mismatches})",
     ]
-    if args.backend == "pg":
+    if args.backend == "pg" and not args.base_url:
         lines.append(
             f"- peak PostgreSQL connections: {run.peak_connections} "
             f"(pool: 5 + 10 overflow per worker, {args.workers} workers)"
@@ -686,13 +697,24 @@ def main() -> None:
     parser.add_argument("--faults", action="store_true")
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--base-url", help="take the exam on this running site (a proxy)")
+    parser.add_argument("--database-url", help="with --base-url: the site's database")
+    parser.add_argument("--courses-dir", type=Path, help="with --base-url: its courses folder")
     args = parser.parse_args()
+    if args.base_url and not (args.database_url and args.courses_dir):
+        parser.error("--base-url needs --database-url and --courses-dir")
+    if args.base_url and args.faults:
+        parser.error("--faults injects faults into its own gunicorn; not with --base-url")
     args.think = tuple(float(x) for x in args.think.split("-"))
     args.login_window = args.students / args.login_rate
     install_signal_handlers()
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt("timeout")))
     signal.alarm(int(args.max_seconds) + 300)  # the set-up and the reconciliation included
 
+    if args.base_url:
+        args.backend = "pg" if args.database_url.startswith("postgresql") else "sqlite"
+        run_on_site(args)
+        return
     if args.faults and args.backend == "pg":
         on_cleanup("ensure PostgreSQL runs", ensure_postgres_running)
     work = temp_dir(f"loadtest-{args.backend}-")
@@ -723,6 +745,33 @@ def main() -> None:
     finally:
         elapsed = time.monotonic() - started
         master.stop()
+    finish(run, env, work, elapsed)
+
+
+def run_on_site(args: argparse.Namespace) -> None:
+    """``--base-url``: the exam on a running site; create the students, reconcile after."""
+    work = temp_dir("loadtest-site-")
+    instance = work / "instance"
+    instance.mkdir()
+    env = app_env(args.database_url, args.courses_dir, instance)
+    log(f"create {args.students} students in the site's database")
+    tool(env, "create-users", "--prefix", PREFIX, "--count", str(args.students))
+    run = Run(base=args.base_url.rstrip("/"), args=args)
+    database = args.database_url.rsplit("/", 1)[-1]
+    started = time.monotonic()
+    try:
+        asyncio.run(asyncio.wait_for(exam(run, None, {}, 0, work, database), args.max_seconds))
+    except TimeoutError:
+        run.failures.append(f"the run hit --max-seconds {args.max_seconds}")
+    except KeyboardInterrupt:
+        log("interrupted")
+        raise SystemExit(130) from None
+    finish(run, env, work, time.monotonic() - started)
+
+
+def finish(run: Run, env: dict[str, str], work: Path, elapsed: float) -> None:
+    """Reconcile, print the summary (and --json), exit 0 if it passed."""
+    args = run.args
     acks = work / "acks.json"
     acks.write_text(json.dumps({"answers": {str(k): v for k, v in run.acks.items()}}))
     reconciled = json.loads(
@@ -750,6 +799,17 @@ def main() -> None:
                     "reconciliation": reconciled,
                     "server_errors": run.server_errors,
                     "failures": run.failures,
+                    "finished": run.finished,
+                    "students": args.students,
+                    "acknowledged": len(run.acks),
+                    "statuses": {
+                        f"{step} {status}": n for (step, status), n in run.statuses.items()
+                    },
+                    "retries": dict(run.retries),
+                    "retried_ok": dict(run.retried_ok),
+                    "connection_errors": dict(run.conn_errors),
+                    "summary": text,
+                    "passed": ok,
                 },
                 indent=2,
             )

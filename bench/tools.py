@@ -9,6 +9,8 @@
                                                     cProfile of one page: where the time goes
     tools.py reconcile --acks FILE --quiz COURSE/QUIZ --students N
                                                     the load test's post-run invariants, as JSON
+    tools.py ops-overhead [--requests N]            what the request log and metrics cost per
+                                                    request (Flask test client, /favicon.ico)
 
 Accounts share one password; its argon2id hash (the production cost) is computed once and reused,
 which is what makes creating 500 accounts take seconds instead of a minute.
@@ -37,6 +39,7 @@ from sqlalchemy import event, func, inspect, select, text
 
 from learnapp import create_app
 from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -97,7 +100,7 @@ def save_attempts(prefix: str, count: int, quiz_slug: str) -> None:
     out = []
     for i in range(count):
         user = find_user_by_email(email_for(prefix, i))
-        attempt = services.start_attempt(user, quiz)
+        attempt = lifecycle.start_attempt(user, quiz)
         db.session.flush()
         for answer in attempt.answers:
             spec = services.question_spec(answer.question_id, answer.question_hash)
@@ -176,10 +179,10 @@ def querycount(email: str, pages: list[str], enroll: list[str], autosave: str | 
     if autosave:
         with app.app_context():
             from learnapp.auth.services import find_user_by_email
-            from learnapp.quizzes import services
+            from learnapp.quizzes import lifecycle, services
 
             user = find_user_by_email(email)
-            attempt = services.start_attempt(user, _quiz(autosave))
+            attempt = lifecycle.start_attempt(user, _quiz(autosave))
             db.session.commit()
             attempt_id, token = attempt.id, services.attempt_token(attempt)
         for sequence in range(2):
@@ -357,6 +360,47 @@ def _normal(value: Any) -> Any:
     return value
 
 
+def ops_overhead(requests: int) -> None:
+    """Per-request cost of ``learnapp.ops`` (timer, metrics, JSON log line), in-process: the
+    same cheap request with and without its hooks, alternated in rounds to share the noise."""
+    import logging
+    import os
+
+    from learnapp.ops import request_log
+
+    request_log.handlers[:] = [logging.StreamHandler(open(os.devnull, "w"))]  # noqa: SIM115
+    request_log.propagate = False
+    request_log.setLevel(logging.INFO)
+    with_ops = create_app({"REQUEST_LOG": True})
+    without = create_app({"REQUEST_LOG": True})
+    for funcs in (without.before_request_funcs[None], without.after_request_funcs[None]):
+        funcs[:] = [
+            f for f in funcs if getattr(f, "__name__", "") not in ("start_timer", "record_request")
+        ]
+    clients = {"with": with_ops.test_client(), "without": without.test_client()}
+    timings: dict[str, list[float]] = {"with": [], "without": []}
+    for client in clients.values():
+        for _ in range(200):  # warm up
+            client.get("/favicon.ico").close()
+    for _round in range(10):
+        for name, client in clients.items():
+            started = time.perf_counter()
+            for _ in range(requests // 10):
+                client.get("/favicon.ico").close()
+            timings[name].append((time.perf_counter() - started) / (requests // 10))
+    best = {name: min(values) * 1e6 for name, values in timings.items()}
+    print(
+        json.dumps(
+            {
+                "request_us_without_ops": round(best["without"], 1),
+                "request_us_with_ops": round(best["with"], 1),
+                "ops_us_per_request": round(best["with"] - best["without"], 1),
+                "share": round((best["with"] - best["without"]) / best["without"], 3),
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -378,6 +422,8 @@ def main() -> None:
     p.add_argument("--url", required=True)
     p.add_argument("--requests", type=int, default=300)
     p.add_argument("--enroll", action="append", default=[])
+    p = sub.add_parser("ops-overhead")
+    p.add_argument("--requests", type=int, default=5000)
     p = sub.add_parser("reconcile")
     p.add_argument("--acks", type=Path, required=True)
     p.add_argument("--quiz", required=True)
@@ -389,6 +435,9 @@ def main() -> None:
         return
     if args.cmd == "profile":
         profile(args.email, args.url, args.requests, args.enroll)
+        return
+    if args.cmd == "ops-overhead":
+        ops_overhead(args.requests)
         return
     app = _app()
     with app.app_context():

@@ -6,6 +6,8 @@ import logging
 
 from flask import Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -43,26 +45,26 @@ class Conflict(LearnAppError):
 
 
 TITLES = {
-    400: "Bad request",
-    403: "Access denied",
-    404: "Page not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Request too large",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Service unavailable",
+    400: _l("Bad request"),
+    403: _l("Access denied"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Request too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Service unavailable"),
 }
 
 MESSAGES = {
-    400: "The request could not be understood. Please go back and try again.",
-    403: "You do not have permission to open this page.",
-    404: "There is nothing at this address. Check the link or start from the catalogue.",
-    405: "This address does not accept that kind of request.",
-    413: "What you sent is larger than this site accepts.",
-    429: "Too many attempts in a short time. Please wait a moment and try again.",
-    500: "An unexpected error occurred. It has been logged; please try again later.",
-    503: "This service is temporarily unavailable. Please try again in a minute.",
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("You do not have permission to open this page."),
+    404: _l("There is nothing at this address. Check the link or start from the catalogue."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("What you sent is larger than this site accepts."),
+    429: _l("Too many attempts in a short time. Please wait a moment and try again."),
+    500: _l("An unexpected error occurred. It has been logged; please try again later."),
+    503: _l("This service is temporarily unavailable. Please try again in a minute."),
 }
 
 
@@ -73,8 +75,8 @@ def _wants_json() -> bool:
 
 def render_error(status: int, message: str | None = None) -> ResponseReturnValue:
     """Render the error page (or JSON) for ``status``, never exposing internals."""
-    message = message or MESSAGES.get(status, "The request failed.")
-    title = TITLES.get(status, "Error")
+    message = str(message or MESSAGES.get(status) or _("The request failed."))
+    title = str(TITLES.get(status) or _("Error"))
     if _wants_json():
         return jsonify(error=title, message=message, request_id=g.get("request_id")), status
     try:
@@ -94,7 +96,8 @@ def register_error_handlers(app: Flask) -> None:
     def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
         log.warning("csrf rejected path=%s reason=%s", request.path, error.description)
         return render_error(
-            400, "This form has expired or was not sent from this site. Reload the page and retry."
+            400,
+            _("This form has expired or was not sent from this site. Reload the page and retry."),
         )
 
     @app.errorhandler(RateLimitExceeded)
@@ -129,7 +132,7 @@ def register_error_handlers(app: Flask) -> None:
             # Fail closed: without the shared counter, logins are refused, not unlimited.
             log.error("rate limiter storage unavailable: %s", type(error).__name__)
             response = app.make_response(
-                render_error(503, "Signing in is briefly unavailable. Please retry in a minute.")
+                render_error(503, _("Signing in is briefly unavailable. Please retry in a minute."))
             )
             response.headers["Retry-After"] = "30"
             return response

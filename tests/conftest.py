@@ -30,8 +30,10 @@ from learnapp.auth import services as auth_services
 from learnapp.auth.models import Role, User
 from learnapp.catalog import services as catalog_services
 from learnapp.catalog.models import Course, Lesson, Question, Quiz
+from learnapp.certificates.credentials import Ed25519PrivateKey, private_pem
 from learnapp.database import utcnow
 from learnapp.extensions import db as _db
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes import services as quiz_services
 from learnapp.quizzes.models import SUBMITTED, QuizAttempt
 from learnapp.quizzes.questions import best_answer
@@ -39,6 +41,8 @@ from learnapp.quizzes.questions import best_answer
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
 PASSWORD = "a long test passphrase"
+#: The certificate signing key of test apps (production ones refuse to start without one).
+CERTIFICATE_KEY = private_pem(Ed25519PrivateKey.generate()).decode()
 
 
 def _test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -79,6 +83,13 @@ def base_config(url: str, instance_path: Path, **overrides: Any) -> dict[str, An
         "RATELIMIT_STORAGE_URI": "memory://",
         "BASE_URL": "http://learnapp.test",
         "SERVER_NAME": None,
+        "CERTIFICATE_KEY": CERTIFICATE_KEY,
+        # Staff fixtures log in with the password alone; tests/two_factor switches the
+        # requirement on (the production default) where it is what they test.
+        "TWO_FACTOR_REQUIRED_ROLES": "",
+        # Mail is kept in memory; tests/mail start an SMTP server where they check it.
+        "MAIL_BACKEND": "locmem",
+        "MAIL_VERIFICATION": "off",
         **overrides,
     }
 
@@ -423,6 +434,8 @@ def set_quiz(quiz) -> Callable[..., Quiz]:
 
     def change(**settings: Any) -> Quiz:
         quiz.settings = {**quiz.settings, **settings}
+        # A file edit gives the course a new version, so that pages rebuild its snapshot.
+        _db.session.get(Course, quiz.course_id).content_hash = secrets.token_hex(32)
         _db.session.commit()
         return quiz
 
@@ -436,7 +449,7 @@ def submit(quiz) -> Callable[..., QuizAttempt]:
     Questions left out stay unanswered (0 points)."""
 
     def make(user: User, answers: dict[str, Any]) -> QuizAttempt:
-        attempt = quiz_services.start_attempt(user, quiz)
+        attempt = lifecycle.start_attempt(user, quiz)
         for answer in attempt.answers:
             slug = _db.session.get(Question, answer.question_id).slug
             if slug in answers:
@@ -445,7 +458,7 @@ def submit(quiz) -> Callable[..., QuizAttempt]:
                     spec = quiz_services.question_spec(answer.question_id, answer.question_hash)
                     value = best_answer(spec)
                 answer.response = value
-        quiz_services.submit_attempt(attempt)
+        lifecycle.submit_attempt(attempt)
         _db.session.commit()
         return attempt
 

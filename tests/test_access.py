@@ -16,11 +16,55 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
     "main.index": ("GET", "/", dict.fromkeys(ROLES, OK)),
     "main.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, OK)),
     "main.favicon": ("GET", "/favicon.ico", dict.fromkeys(ROLES, OK)),
+    # No LEARNAPP_METRICS_TOKEN configured: the endpoint does not exist (tests/ops).
+    "ops.prometheus": ("GET", "/metrics", dict.fromkeys(ROLES, NOT_FOUND)),
     "auth.login": ("GET", "/login", {"anonymous": OK} | dict.fromkeys(ROLES[1:], REDIRECT)),
     "auth.register": ("GET", "/register", {"anonymous": OK} | dict.fromkeys(ROLES[1:], REDIRECT)),
     "auth.logout": ("POST", "/logout", dict.fromkeys(ROLES, REDIRECT)),
     "auth.account": ("GET", "/account", {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK)),
     "auth.reset_password": ("GET", "/reset/unknown-token", dict.fromkeys(ROLES, 404)),
+    # The code steps of a login: without a pending login, back to the login form (anonymous)
+    # or home (signed in).
+    "two_factor.login_code": ("GET", "/login/code", dict.fromkeys(ROLES, REDIRECT)),
+    "two_factor.login_recovery": ("GET", "/login/recovery", dict.fromkeys(ROLES, REDIRECT)),
+    "two_factor.setup": (
+        "GET",
+        "/account/two-factor/setup",
+        {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK),
+    ),
+    "two_factor.settings": (
+        "GET",
+        "/account/two-factor",
+        {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK),
+    ),
+    # Only one's own account; an empty form is refused.
+    "two_factor.disable": (
+        "POST",
+        "/account/two-factor/disable",
+        {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], 400),
+    ),
+    "two_factor.regenerate": (
+        "POST",
+        "/account/two-factor/recovery-codes",
+        {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], 400),
+    ),
+    "auth.forgot_password": ("GET", "/forgot-password", dict.fromkeys(ROLES, OK)),
+    # Verification is off in the matrix: nothing to verify, so back to the site.
+    "auth.verify_notice": ("GET", "/verify-email", dict.fromkeys(ROLES, REDIRECT)),
+    "auth.resend_verification": ("POST", "/verify-email/resend", dict.fromkeys(ROLES, REDIRECT)),
+    "auth.verify_email": ("GET", "/verify-email/unknown-token", dict.fromkeys(ROLES, 404)),
+    "mail.preferences": (
+        "GET",
+        "/account/notifications",
+        {"anonymous": REDIRECT} | dict.fromkeys(ROLES[1:], OK),
+    ),
+    # {unsubscribe} is another student's link: whoever holds it may use it, logged in or not.
+    "mail.unsubscribe": ("GET", "/unsubscribe/{unsubscribe}", dict.fromkeys(ROLES, OK)),
+    "mail.one_click_unsubscribe": (
+        "POST",
+        "/unsubscribe/{unsubscribe}/one-click",
+        dict.fromkeys(ROLES, OK),
+    ),
     "admin.users": (
         "GET",
         "/admin/users",
@@ -39,6 +83,11 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
     "admin.set_active": (
         "POST",
         "/admin/users/{other}/active",
+        {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": REDIRECT},
+    ),
+    "admin.reset_two_factor": (
+        "POST",
+        "/admin/users/{other}/two-factor/reset",
         {"anonymous": REDIRECT, "student": FORBIDDEN, "instructor": FORBIDDEN, "admin": REDIRECT},
     ),
     "admin.reset_link": (
@@ -88,6 +137,7 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
     ),
     "certificates.issuer": ("GET", "/certificates/issuer", dict.fromkeys(ROLES, OK)),
     "certificates.keys": ("GET", "/certificates/keys.json", dict.fromkeys(ROLES, OK)),
+    "certificates.key": ("GET", "/certificates/keys/{kid}", dict.fromkeys(ROLES, OK)),
     "certificates.status_list": ("GET", "/certificates/status", dict.fromkeys(ROLES, OK)),
     # The matrix's instructor does not teach the course: not theirs to revoke.
     "certificates.revoke": (
@@ -213,6 +263,10 @@ POLICY: dict[str, tuple[str, str, dict[str, int]]] = {
             ("reopen", "POST", "/attempts/{attempt}/reopen", REDIRECT),
             ("discard", "POST", "/attempts/{attempt}/discard", REDIRECT),
             ("attempt", "GET", "/attempts/{attempt}", OK),
+            ("grading_queue", "GET", "/grading", OK),
+            ("grade_attempt", "GET", "/grading/attempts/{attempt}", OK),
+            # {answer}: an answer of {attempt}; the admin's empty grade is refused (redirect).
+            ("grade_answer", "POST", "/grading/answers/{answer}", REDIRECT),
         ]
     },
 }
@@ -235,6 +289,7 @@ FORM_DATA = {
     "instructor.reopen": {"reopen-basics-quiz-1-reason": "checking access"},
     "instructor.discard": {"discard-basics-quiz-1-reason": "checking access"},
     "certificates.revoke": {"revoke-reason": "checking access"},
+    "admin.reset_two_factor": {"two-factor-reason": "lost phone, checked by video call"},
     "admin.anonymise": {
         "anonymise-reason": "asked in writing",
         "anonymise-confirm_email": "other@example.com",
@@ -247,38 +302,70 @@ def test_every_endpoint_is_in_the_policy(app):
     assert endpoints - set(EXEMPT) == set(POLICY)
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("endpoint", sorted(POLICY))
-def test_route_role_matrix(client, make_user, login, sync, db, endpoint, role):
+def _matrix_world(make_user, sync, db) -> dict[str, object]:
+    """Another student with an open attempt, a certificate and a report: the path arguments."""
     from learnapp.catalog.models import Course, Quiz
+    from learnapp.certificates import credentials
     from learnapp.certificates import services as certificates
-    from learnapp.quizzes import services as quizzes
+    from learnapp.mail import notices
+    from learnapp.quizzes import lifecycle
     from learnapp.reports import services as reports
 
     sync()
-    method, template, expected = POLICY[endpoint]
     other = make_user(email="other@example.com")
     quiz = db.session.scalar(db.select(Quiz).filter_by(slug="basics-quiz"))
-    attempt = quizzes.start_attempt(other, quiz)
+    attempt = lifecycle.start_attempt(other, quiz)
     db.session.commit()
-    if role != "anonymous":
-        login(make_user(role=role))
     course = db.session.get(Course, quiz.course_id)
     certificate = certificates.award(other, course, reason="access matrix", actor=None)
     report = reports.file_report(other, attempt, attempt.answers[0], "key", "access matrix")
     db.session.commit()
-    path = template.format(
-        other=other.id,
-        attempt=attempt.id,
-        course=quiz.course_id,
-        certificate=certificate.public_id,
-        report=report.id,
-    )
+    return {
+        "other": other.id,
+        "attempt": attempt.id,
+        "answer": attempt.answers[0].id,
+        "course": quiz.course_id,
+        "certificate": certificate.public_id,
+        "report": report.id,
+        "kid": credentials.thumbprint(certificates.published_keys()[0]),
+        "unsubscribe": notices.unsubscribe_token(other, notices.Notice.CERTIFICATE_ISSUED),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(POLICY))
+def test_route_role_matrix(client, make_user, login, sync, db, endpoint, role):
+    method, template, expected = POLICY[endpoint]
+    arguments = _matrix_world(make_user, sync, db)
+    if role != "anonymous":
+        login(make_user(role=role))
+    path = template.format(**arguments)
     with client.open(path, method=method, data=FORM_DATA.get(endpoint, {})) as response:
         status = response.status_code
     assert status == expected[role], f"{method} {path} as {role}"
     if status == REDIRECT and role == "anonymous" and endpoint.startswith("admin."):
         assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.app_config(TWO_FACTOR_REQUIRED_ROLES="admin,instructor")
+@pytest.mark.parametrize("role", ["instructor", "admin"])
+def test_staff_without_two_factor_reach_only_its_setup(client, make_user, login, sync, db, role):
+    """While two-factor sign-in is required, a staff account that has not set it up is sent to
+    the setup page from every route but the setup page, logout and the probes."""
+    from learnapp.two_factor.routes import OPEN_WHILE_ENROLLING
+
+    arguments = _matrix_world(make_user, sync, db)
+    login(make_user(role=role))
+    reached = []
+    for endpoint in sorted(set(POLICY) - OPEN_WHILE_ENROLLING):
+        method, template, _ = POLICY[endpoint]
+        path = template.format(**arguments)
+        with client.open(path, method=method, data=FORM_DATA.get(endpoint, {})) as response:
+            if response.headers.get("Location") != "/account/two-factor/setup":
+                reached.append(f"{method} {path}: {response.status_code}")
+    assert reached == []
+    assert client.get("/account/two-factor/setup").status_code == OK
+    assert client.post("/logout").status_code == REDIRECT
 
 
 @pytest.mark.parametrize("path", ["/admin/users/999999", "/admin/users/999999/role"])

@@ -13,6 +13,9 @@ pytestmark = pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 #: POST routes authorised by the signed per-attempt token instead of the session's CSRF token,
 #: so that an expired session loses no quiz answers; the token plays the CSRF token's part.
 ATTEMPT_TOKEN_ROUTES = {"quizzes.save", "quizzes.autosave"}
+#: RFC 8058 one-click unsubscribe: mail programs POST with no session, authorised by the signed
+#: token in the URL (tests/mail check that a forged one is refused).
+UNSUBSCRIBE_ROUTES = {"mail.one_click_unsubscribe"}
 
 
 def post_routes(app, *, csrf_only=True):
@@ -20,12 +23,14 @@ def post_routes(app, *, csrf_only=True):
     samples = {
         "user_id": 1,
         "attempt_id": 1,
+        "answer_id": 1,
         "course_id": 1,
         "report_id": 1,
         "token": "x" * 43,
     }
     for rule in app.url_map.iter_rules():
-        if "POST" in rule.methods and (rule.endpoint not in ATTEMPT_TOKEN_ROUTES or not csrf_only):
+        exempt = ATTEMPT_TOKEN_ROUTES | UNSUBSCRIBE_ROUTES
+        if "POST" in rule.methods and (rule.endpoint not in exempt or not csrf_only):
             yield rule.build({arg: samples.get(arg, "x") for arg in rule.arguments})[1]
 
 
@@ -39,12 +44,13 @@ def test_only_the_attempt_save_routes_are_exempt(app):
         for endpoint, view in app.view_functions.items()
         if f"{view.__module__}.{view.__name__}" in app.extensions["csrf"]._exempt_views
     }
-    assert exempt <= ATTEMPT_TOKEN_ROUTES | {"main.healthz"}
+    assert exempt <= ATTEMPT_TOKEN_ROUTES | UNSUBSCRIBE_ROUTES | {"main.healthz"}
 
 
 @pytest.mark.parametrize("token", [None, "forged", "eyJhIjoxfQ.bad-signature"])
 def test_attempt_save_routes_refuse_a_missing_or_forged_attempt_token(app, client, token):
     exempt_paths = set(post_routes(app, csrf_only=False)) - set(post_routes(app))
+    exempt_paths -= {"/unsubscribe/" + "x" * 43 + "/one-click"}
     assert exempt_paths == {"/attempts/1", "/attempts/1/autosave"}
     for path in exempt_paths:
         data = {} if token is None else {"attempt_token": token}

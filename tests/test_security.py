@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import abort
 
+from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
+from tests.conftest import csrf_token_from
+
 EVIL_NEXT = [
     "//evil.example",
     "https://evil.example",
@@ -207,7 +211,7 @@ def test_a_five_megabyte_answer_is_refused(client, sync, login, student, db):
     sync()
     login(student)
     quiz = db.session.scalar(db.select(Quiz).filter_by(slug="basics-quiz"))
-    attempt = services.start_attempt(student, quiz)
+    attempt = lifecycle.start_attempt(student, quiz)
     db.session.commit()
     token = services.attempt_token(attempt)
     response = client.post(
@@ -215,3 +219,85 @@ def test_a_five_megabyte_answer_is_refused(client, sync, login, student, db):
         data={"attempt_token": token, "sequence": "0", "q_1": "x" * (5 * 1024 * 1024)},
     )
     assert response.status_code == 413
+
+
+# --- anonymous pages: no session, explicit caching (issue 13, item 13) -------------------------
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_certificate_page_starts_no_session_and_revalidates(app, client, basics, student, admin):
+    """The verification page builds staff forms (revoke, restore) for every visitor: their CSRF
+    token must not start a session for an anonymous one, and a revocation shows at once."""
+    from learnapp.certificates import services as certificates
+
+    certificate = certificates.award(student, basics, reason="probe", actor=admin)
+    db.session.commit()
+    url = f"/certificates/{certificate.public_id}"
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.headers.getlist("Set-Cookie") == []
+    assert first.headers["Cache-Control"] == "no-cache"
+    assert "Cookie" in first.headers["Vary"]
+    etag = first.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert client.head(url, headers={"If-None-Match": etag}).status_code == 304
+    certificates.revoke(certificate, reason="issued in error", actor=admin)
+    db.session.commit()
+    revoked = client.get(url, headers={"If-None-Match": etag})
+    assert revoked.status_code == 200
+    assert b"Revoked." in revoked.data
+    assert revoked.headers["ETag"] != etag
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_a_public_page_showing_a_flash_is_stored_nowhere(client, auth, student):
+    """After logging out, the home page shows "You have been logged out.": that page is this
+    visitor's, so it is no-store, and the emptied session is sent back."""
+    auth.login(student)
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    page = client.get("/")
+    assert b"You have been logged out." in page.data
+    assert page.headers["Cache-Control"] == "no-store"
+    assert any(c.startswith("session=") for c in page.headers.getlist("Set-Cookie"))
+    later = client.get("/")
+    assert b"You have been logged out." not in later.data
+    assert later.headers["Cache-Control"] == "no-cache"
+    assert later.headers.getlist("Set-Cookie") == []
+
+
+def _csrf(client) -> str:
+    return csrf_token_from(client.get("/account").text)
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_a_public_page_keeps_an_existing_session_as_it_is(client, basics, student, password):
+    """A visitor who opened the login form, then read a course page, still logs in with the
+    form's token: the page neither resent nor changed the session."""
+    login_page = client.get("/login")
+    assert any(c.startswith("session=") for c in login_page.headers.getlist("Set-Cookie"))
+    token = csrf_token_from(login_page.text)
+    course = client.get("/courses/basics")
+    assert course.status_code == 200
+    assert course.headers.getlist("Set-Cookie") == []
+    data = {"csrf_token": token, "email": student.email, "password": password}
+    assert client.post("/login", data=data).status_code == 302
+
+
+def test_logged_in_users_get_public_pages_unstored(login, student, client, basics):
+    login(student)
+    for path in ("/", "/courses", "/courses/basics", "/privacy"):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "ETag" not in response.headers, path
+
+
+def test_the_way_to_the_login_page_starts_no_session(client):
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert response.headers.getlist("Set-Cookie") == []
+    assert response.headers["Cache-Control"] == "no-store"
+    page = client.get(response.headers["Location"])
+    assert b"Please log in to open this page." in page.data
+    assert b"Please log in to open this page." not in client.get("/login").data

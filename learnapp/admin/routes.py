@@ -4,6 +4,8 @@ import math
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from learnapp.admin import services
@@ -13,6 +15,7 @@ from learnapp.admin.forms import (
     AssignCourseForm,
     AuditFilterForm,
     ResetLinkForm,
+    ResetTwoFactorForm,
     RoleForm,
     UnassignCourseForm,
 )
@@ -22,7 +25,9 @@ from learnapp.auth.models import Role, User
 from learnapp.catalog.models import Course
 from learnapp.errors import Conflict
 from learnapp.extensions import db
+from learnapp.i18n import role_name
 from learnapp.privacy import services as privacy_services
+from learnapp.two_factor import services as two_factor
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
 
@@ -35,7 +40,7 @@ def _changeable_user(user_id: int) -> User:
     """The account, unless it was anonymised: those can never be changed again (409)."""
     target = _get_user(user_id)
     if target.is_anonymised:
-        raise Conflict("This account was anonymised; it can no longer be changed.")
+        raise Conflict(_("This account was anonymised; it can no longer be changed."))
     return target
 
 
@@ -44,6 +49,7 @@ def _user_page(
     *,
     assign_form: AssignCourseForm | None = None,
     anonymise_form: AnonymiseForm | None = None,
+    two_factor_form: ResetTwoFactorForm | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     taught, assignable = services.teaching(target)
@@ -60,6 +66,9 @@ def _user_page(
             assign_form=assign_form,
             unassign_form=UnassignCourseForm(prefix="unassign"),
             anonymise_form=anonymise_form or AnonymiseForm(prefix="anonymise"),
+            two_factor_credential=two_factor.credential_for(target),
+            two_factor_required=two_factor.is_required(target),
+            two_factor_form=two_factor_form or ResetTwoFactorForm(prefix="two-factor"),
         ),
         status,
     )
@@ -91,13 +100,15 @@ def set_role(user_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     if target.id == current_user.id and form.role.data != Role.ADMIN:
-        flash("You cannot remove your own admin role; ask another admin.", "error")
+        flash(_("You cannot remove your own admin role; ask another admin."), "error")
         return redirect(url_for("admin.user", user_id=target.id))
     auth_services.set_role(
         target, form.role.data or "", actor=current_user, reason=form.reason.data or ""
     )
     db.session.commit()
-    flash(f"{target.email} is now {target.role}.", "success")
+    flash(
+        _("%(email)s is now %(role)s.", email=target.email, role=role_name(target.role)), "success"
+    )
     return redirect(url_for("admin.user", user_id=target.id))
 
 
@@ -109,13 +120,18 @@ def set_active(user_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     if target.id == current_user.id:
-        flash("You cannot deactivate your own account.", "error")
+        flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.user", user_id=target.id))
     auth_services.set_active(
         target, not target.is_active, actor=current_user, reason=form.reason.data or ""
     )
     db.session.commit()
-    flash(f"{target.email} is now {'active' if target.is_active else 'deactivated'}.", "success")
+    message = (
+        _("%(email)s is now active.", email=target.email)
+        if target.is_active
+        else _("%(email)s is now deactivated.", email=target.email)
+    )
+    flash(message, "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
 
@@ -132,19 +148,45 @@ def reset_link(user_id: int) -> ResponseReturnValue:
     return render_template("admin/reset_link.html", user=target, link=link, hours=hours)
 
 
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@role_required(Role.ADMIN)
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    """The lost-phone path: the person signs in with the password alone and sets up again."""
+    target = _changeable_user(user_id)
+    form = ResetTwoFactorForm(prefix="two-factor")
+    if target.id == current_user.id:
+        flash(_("You cannot reset your own two-factor sign-in; ask another admin."), "error")
+        return redirect(url_for("admin.user", user_id=target.id))
+    if not form.validate_on_submit():
+        return _user_page(target, two_factor_form=form, status=400)
+    if two_factor.reset(target, actor=current_user, reason=form.reason.data or ""):
+        db.session.commit()
+        flash(
+            _(
+                "Two-factor sign-in of %(email)s is reset and their sessions ended. "
+                "They sign in with their password and set it up again.",
+                email=target.email,
+            ),
+            "success",
+        )
+    else:
+        flash(_("%(email)s has no two-factor sign-in to reset.", email=target.email), "info")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
 @bp.post("/users/<int:user_id>/courses")
 @role_required(Role.ADMIN)
 def assign_course(user_id: int) -> ResponseReturnValue:
     target = _changeable_user(user_id)
     form = AssignCourseForm(prefix="assign")
-    _, assignable = services.teaching(target)
+    _taught, assignable = services.teaching(target)
     form.course.choices = [(course.id, course.title) for course in assignable]
     if not form.validate_on_submit():
         return _user_page(target, assign_form=form, status=400)
     course = db.session.get(Course, form.course.data) or abort(404)
     services.assign_instructor(course, target, actor=current_user, reason=form.reason.data or "")
     db.session.commit()
-    flash(f"{target.email} now teaches {course.title}.", "success")
+    flash(_("%(email)s now teaches %(title)s.", email=target.email, title=course.title), "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
 
@@ -157,9 +199,19 @@ def unassign_course(user_id: int, course_id: int) -> ResponseReturnValue:
         abort(400)
     if services.unassign_instructor(course, target, actor=current_user):
         db.session.commit()
-        flash(f"{target.email} is no longer assigned to {course.title}.", "success")
+        flash(
+            _(
+                "%(email)s is no longer assigned to %(title)s.",
+                email=target.email,
+                title=course.title,
+            ),
+            "success",
+        )
     else:
-        flash(f"{target.email} was not assigned to {course.title}.", "info")
+        flash(
+            _("%(email)s was not assigned to %(title)s.", email=target.email, title=course.title),
+            "info",
+        )
     return redirect(url_for("admin.user", user_id=target.id))
 
 
@@ -169,7 +221,7 @@ def anonymise(user_id: int) -> ResponseReturnValue:
     target = _changeable_user(user_id)
     form = AnonymiseForm(prefix="anonymise", expected_email=target.email)
     if target.id == current_user.id:
-        flash("You cannot anonymise your own account; ask another admin to do it.", "error")
+        flash(_("You cannot anonymise your own account; ask another admin to do it."), "error")
         return redirect(url_for("admin.user", user_id=target.id))
     if not form.validate_on_submit():
         return _user_page(target, anonymise_form=form, status=400)
@@ -178,8 +230,14 @@ def anonymise(user_id: int) -> ResponseReturnValue:
     )
     db.session.commit()
     flash(
-        f"The account is anonymised: it is now {target.display_name}. "
-        f"{report.certificates} certificate(s) now show the name as withheld.",
+        ngettext(
+            "The account is anonymised: it is now %(name)s. %(num)d certificate now shows the"
+            " name as withheld.",
+            "The account is anonymised: it is now %(name)s. %(num)d certificates now show the"
+            " name as withheld.",
+            report.certificates,
+            name=target.display_name,
+        ),
         "success",
     )
     return redirect(url_for("admin.user", user_id=target.id))
@@ -200,8 +258,8 @@ def audit() -> ResponseReturnValue:
     )
     page = request.args.get("page", 1, type=int) or 1
     result = services.audit_events(filters, page)
-    form.action.choices = [("", "Any action")] + [(a, a) for a in result.actions]
-    form.target_type.choices = [("", "Any type")] + [(t, t) for t in result.target_types]
+    form.action.choices = [("", _("Any action"))] + [(a, a) for a in result.actions]
+    form.target_type.choices = [("", _("Any type"))] + [(t, t) for t in result.target_types]
     query = {name: request.args[name] for name in form.data if request.args.get(name)}
     return render_template(
         "admin/audit.html", form=form, result=result, query=query, filtered=bool(query)

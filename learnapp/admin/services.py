@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -120,7 +121,7 @@ def unassign_instructor(
 
 def _require_changeable(user: User) -> None:
     if user.is_anonymised:
-        raise Conflict("This account was anonymised; it can no longer be changed.")
+        raise Conflict(_("This account was anonymised; it can no longer be changed."))
 
 
 # --- audit log --------------------------------------------------------------------------------

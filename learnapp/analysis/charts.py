@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from learnapp.analysis.stats import EASY_ABOVE, HARD_BELOW, Bin, QuestionStats
+from learnapp.translation import _
 
 WIDTH = 640
 LABEL_WIDTH = 250
@@ -83,7 +84,7 @@ def short(text: str, limit: int = LABEL_CHARS) -> str:
 
 
 def percent_text(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}%"
+    return _("n/a") if value is None else f"{value:.0f}%"
 
 
 def _horizontal(
@@ -146,7 +147,7 @@ def facility_chart(questions: Sequence[QuestionStats]) -> Chart:
     """Facility index per question, flagged questions in their own colour."""
     rows = [
         (
-            f"Q{q.question.number}. {q.question.label}",
+            _("Q%(number)s.", number=q.question.number) + " " + q.question.label,
             q.facility,
             percent_text(q.facility),
             "chart-bar-flagged" if q.flags else "",
@@ -154,12 +155,22 @@ def facility_chart(questions: Sequence[QuestionStats]) -> Chart:
         for q in questions
     ]
     described = "; ".join(
-        f"question {q.question.number}: {percent_text(q.facility)}" for q in questions
+        _(
+            "question %(number)s: %(facility)s",
+            number=q.question.number,
+            facility=percent_text(q.facility),
+        )
+        for q in questions
     )
     return _horizontal(
-        "Facility index per question",
-        f"Mean score as a percentage of the maximum, per question ({described or 'no questions'})."
-        f" Dashed lines mark {HARD_BELOW}% and {EASY_ABOVE}%; questions outside them are flagged.",
+        _("Facility index per question"),
+        _(
+            "Mean score as a percentage of the maximum, per question (%(figures)s)."
+            " Dashed lines mark %(hard)s and %(easy)s; questions outside them are flagged.",
+            figures=described or _("no questions"),
+            hard=f"{HARD_BELOW}%",
+            easy=f"{EASY_ABOVE}%",
+        ),
         rows,
         markers=[(HARD_BELOW, f"{HARD_BELOW}%"), (EASY_ABOVE, f"{EASY_ABOVE}%")],
     )
@@ -179,15 +190,24 @@ def choice_chart(stats: QuestionStats) -> Chart:
     if stats.attempts:
         no_answer = 100 * stats.no_answer / stats.attempts
         rows.append(
-            ("No answer", no_answer, f"{stats.no_answer} ({no_answer:.0f}%)", "chart-bar-muted")
+            (_("No answer"), no_answer, f"{stats.no_answer} ({no_answer:.0f}%)", "chart-bar-muted")
         )
     described = "; ".join(
-        f"{c.choice.label}{' (correct)' if c.choice.is_correct else ''}: {c.count}"
+        (
+            _("%(choice)s (correct): %(count)d", choice=c.choice.label, count=c.count)
+            if c.choice.is_correct
+            else f"{c.choice.label}: {c.count}"
+        )
         for c in stats.choices
     )
     return _horizontal(
-        f"Choices picked in question {stats.question.number}",
-        f"Of {stats.attempts} attempts: {described}; no answer: {stats.no_answer}.",
+        _("Choices picked in question %(number)s", number=stats.question.number),
+        _(
+            "Of %(attempts)d attempts: %(figures)s; no answer: %(none)d.",
+            attempts=stats.attempts,
+            figures=described,
+            none=stats.no_answer,
+        ),
         rows,
     )
 
@@ -236,8 +256,12 @@ def histogram_chart(bins: Sequence[Bin], attempts: int) -> Chart:
     )
     described = "; ".join(f"{b.label}: {b.count}" for b in bins)
     return Chart(
-        title="Score distribution",
-        description=f"Number of attempts per score band, {attempts} attempts in all: {described}.",
+        title=_("Score distribution"),
+        description=_(
+            "Number of attempts per score band, %(attempts)d attempts in all: %(figures)s.",
+            attempts=attempts,
+            figures=described,
+        ),
         width=WIDTH,
         height=height,
         bars=tuple(bars),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from learnapp.analysis import charts, services, stats
@@ -26,8 +27,8 @@ def quiz(course_slug: str, quiz_slug: str) -> ResponseReturnValue:
         course=course,
         quiz=quiz,
         which=which,
-        which_choices=stats.WHICH_ATTEMPTS,
-        default_which=stats.default_which(quiz.settings.get("grading")),
+        which_choices={key: _(label) for key, label in stats.WHICH_ATTEMPTS.items()},
+        default_which=stats.default_which(quiz.typed_settings.grading),
         result=result,
         counts=reports.report_counts(q.question.id for q in result.questions),
         histogram=charts.histogram_chart(result.histogram, result.attempts),

@@ -11,6 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from learnapp.analysis import stats
@@ -20,7 +21,7 @@ from learnapp.catalog.services import is_course_instructor
 from learnapp.errors import NotFound
 from learnapp.extensions import db
 from learnapp.quizzes.models import SUBMITTED, Answer, QuizAttempt
-from learnapp.quizzes.questions import QuestionSpec
+from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec
 
 LABEL_CHARS = 90
 
@@ -32,7 +33,7 @@ def course_for_instructor(course_slug: str, user: User) -> Course:
     """
     course = db.session.scalar(select(Course).where(Course.slug == course_slug))
     if course is None or not is_course_instructor(user, course):
-        raise NotFound("There is no such course among those you teach.")
+        raise NotFound(_("There is no such course among those you teach."))
     return course
 
 
@@ -45,7 +46,7 @@ def quiz_of(course: Course, quiz_slug: str) -> Quiz:
         select(Quiz).where(Quiz.course_id == course.id, Quiz.slug == quiz_slug)
     )
     if quiz is None:
-        raise NotFound("This course has no such quiz.")
+        raise NotFound(_("This course has no such quiz."))
     return quiz
 
 
@@ -66,7 +67,9 @@ def load(quiz: Quiz) -> tuple[list[stats.AttemptData], list[stats.QuestionInfo]]
     another quiz) that counted attempts answered.
     """
     submitted = select(QuizAttempt.id).where(
-        QuizAttempt.quiz_id == quiz.id, QuizAttempt.status == SUBMITTED
+        QuizAttempt.quiz_id == quiz.id,
+        QuizAttempt.status == SUBMITTED,
+        QuizAttempt.ungraded_answers == 0,
     )
     rows = db.session.execute(
         select(
@@ -78,9 +81,15 @@ def load(quiz: Quiz) -> tuple[list[stats.AttemptData], list[stats.QuestionInfo]]
             Answer.max_points,
             Answer.response,
             Answer.question_hash,
+            Answer.grade_detail,
         )
         .join(Answer, Answer.attempt_id == QuizAttempt.id)
-        .where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.status == SUBMITTED)
+        .where(
+            QuizAttempt.quiz_id == quiz.id,
+            QuizAttempt.status == SUBMITTED,
+            # Awaiting grading: the total is not final yet.
+            QuizAttempt.ungraded_answers == 0,
+        )
         .order_by(QuizAttempt.id, Answer.position)
     ).all()
     answered_ids = select(Answer.question_id).where(Answer.attempt_id.in_(submitted)).distinct()
@@ -103,7 +112,22 @@ def load(quiz: Quiz) -> tuple[list[stats.AttemptData], list[stats.QuestionInfo]]
     answers: dict[int, list[stats.AnswerData]] = defaultdict(list)
     heads: dict[int, tuple[int | None, int]] = {}
     used_hashes: dict[int, set[str]] = defaultdict(set)
-    for attempt_id, user_id, number, question_id, points, max_points, response, qhash in rows:
+    graded_specs: dict[tuple[int, str], QuestionSpec | None] = {}
+
+    def criteria(question_id: int, qhash: str, detail: dict[str, Any] | None) -> dict[str, int]:
+        """Points per rubric criterion of a person's grade (read against its version)."""
+        if not detail:
+            return {}
+        key = (question_id, qhash)
+        if key not in graded_specs:
+            stored = [s for _, h, s in versions.get(question_id, []) if h == qhash]
+            found = _specs(stored[:1])
+            graded_specs[key] = found[0] if found else None
+        spec = graded_specs[key]
+        return {} if spec is None else QUESTION_TYPES[spec.type].criterion_points(spec, detail)
+
+    for row in rows:
+        attempt_id, user_id, number, question_id, points, max_points, response, qhash, detail = row
         heads[attempt_id] = (user_id, number)
         used_hashes[question_id].add(qhash)
         answers[attempt_id].append(
@@ -113,6 +137,7 @@ def load(quiz: Quiz) -> tuple[list[stats.AttemptData], list[stats.QuestionInfo]]
                 max_points=max_points,
                 response=response,
                 version=qhash,
+                criteria=criteria(question_id, qhash, detail),
             )
         )
     attempts = [
@@ -139,8 +164,9 @@ def load(quiz: Quiz) -> tuple[list[stats.AttemptData], list[stats.QuestionInfo]]
                 type=question.type,
                 number=number,
                 label=stats.plain_text(prompt, LABEL_CHARS),
-                choices=stats.choices_of(specs) if question.type in stats.CHOICE_TYPES else (),
+                choices=stats.choices_of(specs) if stats.has_choices(question.type) else (),
                 is_retired=question not in current,
+                criteria=stats.criteria_of(specs[0]) if specs else (),
             )
         )
     return attempts, infos
@@ -159,4 +185,4 @@ def which_for(quiz: Quiz, requested: str | None) -> str:
     """The attempts to count: the requested choice if known, else the quiz's grading method's."""
     if requested in stats.WHICH_ATTEMPTS:
         return str(requested)
-    return stats.default_which(quiz.settings.get("grading"))
+    return stats.default_which(quiz.typed_settings.grading)

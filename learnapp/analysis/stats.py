@@ -19,6 +19,10 @@ Definitions (Moodle's quiz statistics report):
   everyone scored the same on the question, or on the rest.
 - **Choice distribution** (single, multiple, true/false): how many of the question's attempts
   picked each choice (a multiple-choice answer picks several), and how many gave no answer.
+- **Rubric criteria** (essays graded with a rubric): per criterion, the mean and the sample
+  standard deviation of the points the graders gave, over the answers graded with it.
+
+Attempts awaiting grading are left out until every answer is graded: their totals are not final.
 
 Which attempts count (:data:`WHICH_ATTEMPTS`), as Moodle offers: every submitted attempt, or
 one per student (first, latest or highest scoring). The default is the attempt the quiz's
@@ -42,16 +46,16 @@ from fractions import Fraction
 from functools import cached_property
 from html import unescape
 
-from learnapp.quizzes.questions import QuestionSpec
-from learnapp.quizzes.questions.single import ChoiceData
-from learnapp.quizzes.questions.true_false import TrueFalseData
+from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec
+from learnapp.translation import N_, _
 
 #: Which attempts count: value -> label. ``all`` counts repeated attempts of one student too.
+#: The labels are marked for translation and translated where they are shown.
 WHICH_ATTEMPTS: dict[str, str] = {
-    "all": "All submitted attempts",
-    "first": "First attempt of each student",
-    "latest": "Latest attempt of each student",
-    "highest": "Highest-scoring attempt of each student",
+    "all": N_("All submitted attempts"),
+    "first": N_("First attempt of each student"),
+    "latest": N_("Latest attempt of each student"),
+    "highest": N_("Highest-scoring attempt of each student"),
 }
 #: Quiz ``grading`` method -> the attempts Moodle's report counts by default.
 DEFAULT_WHICH = {"first": "first", "latest": "latest", "highest": "highest"}
@@ -64,7 +68,6 @@ HARD_BELOW = 10
 #: Facility over this (percent) means the question tells students apart hardly at all.
 EASY_ABOVE = 95
 
-CHOICE_TYPES = ("single", "multiple", "true_false")
 TAG = re.compile(r"<[^>]*>")
 HISTOGRAM_BINS = 10
 
@@ -80,6 +83,8 @@ class AnswerData:
     response: object = None
     #: Content hash of the question version the attempt showed.
     version: str = ""
+    #: Points per rubric criterion id, for an answer a person graded with a rubric.
+    criteria: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,23 @@ class ChoiceInfo:
 
 
 @dataclass(frozen=True)
+class CriterionInfo:
+    id: str
+    #: Plain text.
+    label: str
+    max_points: int
+
+
+@dataclass(frozen=True)
+class CriterionStats:
+    criterion: CriterionInfo
+    #: Answers graded with this criterion.
+    graded: int
+    mean: float | None
+    sd: float | None
+
+
+@dataclass(frozen=True)
 class QuestionInfo:
     id: int
     slug: str
@@ -129,6 +151,8 @@ class QuestionInfo:
     #: Choices for single, multiple and true/false questions; empty for the other types.
     choices: tuple[ChoiceInfo, ...] = ()
     is_retired: bool = False
+    #: Rubric criteria of the current version (essays with a rubric); empty otherwise.
+    criteria: tuple[CriterionInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +178,7 @@ class QuestionStats:
     #: How many versions of the question the counted attempts answered.
     versions: int
     flags: tuple[str, ...]
+    criteria: tuple[CriterionStats, ...] = ()
 
     @property
     def has_too_few_attempts(self) -> bool:
@@ -162,6 +187,12 @@ class QuestionStats:
     @property
     def is_choice_question(self) -> bool:
         return bool(self.question.choices)
+
+    @property
+    def picks_several(self) -> bool:
+        """One answer may pick several choices, so the counts add up to more than attempts."""
+        kind = QUESTION_TYPES.get(self.question.type)
+        return kind is not None and kind.analysis == "choices"
 
 
 @dataclass(frozen=True)
@@ -205,40 +236,57 @@ def plain_text(html: str, limit: int | None = None) -> str:
     return text
 
 
+def has_choices(question_type: str) -> bool:
+    """Whether item analysis counts the options picked (the type's ``analysis`` category)."""
+    kind = QUESTION_TYPES.get(question_type)
+    return kind is not None and kind.analysis in ("choice", "choices")
+
+
 def choices_of(specs: Sequence[QuestionSpec]) -> tuple[ChoiceInfo, ...]:
     """The choices of a choice question over its versions, newest version first.
 
     The first spec is the current version: its choices come first, in file order; choices only
     older versions have follow, with ``is_current=False``. A choice keeps its newest text and
-    correctness. Other question types have no choices.
+    correctness. Types without options (``QuestionType.analysis_choices``) have no choices.
     """
     found: dict[str, ChoiceInfo] = {}
     for index, spec in enumerate(specs):
         current = index == 0
-        if isinstance(spec.data, ChoiceData):
-            options = [(c.id, plain_text(c.text_html), c.correct) for c in spec.data.choices]
-        elif isinstance(spec.data, TrueFalseData):
-            answer = spec.data.answer
-            options = [("true", "True", answer is True), ("false", "False", answer is False)]
-        else:
-            continue
-        for cid, label, correct in options:
+        kind = QUESTION_TYPES.get(spec.type)
+        options = kind.analysis_choices(spec) if kind is not None else []
+        for cid, html, correct in options:
             if cid not in found:
-                found[cid] = ChoiceInfo(cid, label, correct, current)
+                found[cid] = ChoiceInfo(cid, plain_text(html), correct, current)
     return tuple(found.values())
 
 
+def criteria_of(spec: QuestionSpec) -> tuple[CriterionInfo, ...]:
+    """The rubric criteria of a question graded by rubric (``QuestionType.analysis``)."""
+    kind = QUESTION_TYPES.get(spec.type)
+    if kind is None or kind.analysis != "rubric":
+        return ()
+    return tuple(
+        CriterionInfo(cid, plain_text(html), top) for cid, html, top in kind.analysis_criteria(spec)
+    )
+
+
+def criterion_stats(
+    criteria: Sequence[CriterionInfo], answers: Iterable[AnswerData]
+) -> tuple[CriterionStats, ...]:
+    """Mean and spread of the points given per criterion."""
+    answers = list(answers)
+    found = []
+    for criterion in criteria:
+        values = [float(a.criteria[criterion.id]) for a in answers if criterion.id in a.criteria]
+        mean = math.fsum(values) / len(values) if values else None
+        found.append(CriterionStats(criterion, len(values), mean, sample_sd(values)))
+    return tuple(found)
+
+
 def picked(question_type: str, response: object) -> set[str]:
-    """The choice ids a stored answer picked (true/false answers pick "true" or "false")."""
-    if question_type == "single":
-        return {response} if isinstance(response, str) else set()
-    if question_type == "multiple":
-        if not isinstance(response, list | tuple):
-            return set()
-        return {item for item in response if isinstance(item, str)}
-    if question_type == "true_false":
-        return {"true" if response else "false"} if isinstance(response, bool) else set()
-    return set()
+    """The choice ids a stored answer picked (``QuestionType.picked``)."""
+    kind = QUESTION_TYPES.get(question_type)
+    return kind.picked(response) if kind is not None else set()
 
 
 def default_which(grading: str | None) -> str:
@@ -335,7 +383,7 @@ def question_stats(
     choices: tuple[ChoiceCount, ...] = ()
     if info.choices:
         counts: Counter[str] = Counter()
-        for answer, _ in rows:
+        for answer, _version in rows:
             counts.update(picked(info.type, answer.response))
         choices = tuple(
             ChoiceCount(choice, counts[choice.id], 100 * counts[choice.id] / n if n else 0.0)
@@ -345,14 +393,24 @@ def question_stats(
     if n >= min_attempts:
         if facility is not None and facility < HARD_BELOW:
             flags.append(
-                f"Very hard: facility under {HARD_BELOW}%. Check the answer key and the wording."
+                _(
+                    "Very hard: facility under %(limit)s. Check the answer key and the wording.",
+                    limit=str(HARD_BELOW) + "%",
+                )
             )
         if facility is not None and facility > EASY_ABOVE:
-            flags.append(f"Very easy: facility over {EASY_ABOVE}%. It tells students apart little.")
+            flags.append(
+                _(
+                    "Very easy: facility over %(limit)s. It tells students apart little.",
+                    limit=str(EASY_ABOVE) + "%",
+                )
+            )
         if discrimination is not None and discrimination < 0:
             flags.append(
-                "Negative discrimination: students who did better on the rest of the quiz did"
-                " worse on this question. Check the answer key."
+                _(
+                    "Negative discrimination: students who did better on the rest of the quiz"
+                    " did worse on this question. Check the answer key."
+                )
             )
     return QuestionStats(
         question=info,
@@ -367,6 +425,7 @@ def question_stats(
         no_answer=n - answered,
         versions=len({answer.version for answer, _ in rows}),
         flags=tuple(flags),
+        criteria=criterion_stats(info.criteria, (answer for answer, _ in rows)),
     )
 
 

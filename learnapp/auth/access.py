@@ -6,8 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort
-from flask_login import current_user, login_required
+from flask import abort, session
+from flask_login import current_user, login_required, login_user
 
 from learnapp.auth.models import Role, User
 from learnapp.extensions import db, login_manager
@@ -25,6 +25,14 @@ def load_user(session_id: str) -> User | None:
     if user is None or not user.is_active or user.session_generation != int(generation):
         return None
     return user
+
+
+def start_session(user: User, remember: bool) -> None:
+    """Sign ``user`` in, in a fresh session: nothing set before authentication survives
+    (session fixation), a pending two-factor login included."""
+    session.clear()
+    login_user(user, remember=remember)
+    session.permanent = True
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from learnapp.auth.passwords import MAX_LENGTH, password_problem
 
 NAME_LENGTH = Length(min=1, max=120)
+PASSWORDS_DIFFER = _l("The passwords do not match.")
 
 
 def strip(value: str | None) -> str | None:
@@ -26,70 +28,93 @@ class PasswordPolicy:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip], validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
-    remember = BooleanField("Keep me signed in on this device")
-    submit = SubmitField("Log in")
+    email = EmailField(_l("E-mail"), filters=[strip], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    submit = SubmitField(_l("Log in"))
 
 
 class RegisterForm(FlaskForm):
     email = EmailField(
-        "E-mail",
+        _l("E-mail"),
         filters=[strip],
         validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     display_name = StringField(
-        "Full name",
+        _l("Full name"),
         filters=[strip],
-        description="Printed on your certificates.",
+        description=_l("Printed on your certificates."),
         validators=[DataRequired(), NAME_LENGTH],
     )
     password = PasswordField(
-        "Password",
-        description="At least 8 characters. A passphrase of a few words works well.",
+        _l("Password"),
+        description=_l("At least 8 characters. A passphrase of a few words works well."),
         validators=[DataRequired(), PasswordPolicy()],
     )
     confirm = PasswordField(
-        "Repeat password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+        _l("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", message=PASSWORDS_DIFFER)],
     )
-    submit = SubmitField("Create account")
+    submit = SubmitField(_l("Create account"))
 
 
 class ProfileForm(FlaskForm):
     display_name = StringField(
-        "Full name",
+        _l("Full name"),
         filters=[strip],
-        description="Printed on your certificates.",
+        description=_l("Printed on your certificates."),
         validators=[DataRequired(), NAME_LENGTH],
     )
-    submit = SubmitField("Save name")
+    submit = SubmitField(_l("Save name"))
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)]
+        _l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
     )
     new_password = PasswordField(
-        "New password",
-        description="At least 8 characters. Your other sessions will be signed out.",
+        _l("New password"),
+        description=_l("At least 8 characters. Your other sessions will be signed out."),
         validators=[DataRequired(), PasswordPolicy()],
     )
     confirm = PasswordField(
-        "Repeat new password",
-        validators=[DataRequired(), EqualTo("new_password", message="The passwords do not match.")],
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=PASSWORDS_DIFFER)],
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(_l("Change password"))
 
 
 class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField("New password", validators=[DataRequired(), PasswordPolicy()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), PasswordPolicy()])
     confirm = PasswordField(
-        "Repeat new password",
-        validators=[DataRequired(), EqualTo("new_password", message="The passwords do not match.")],
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=PASSWORDS_DIFFER)],
     )
-    submit = SubmitField("Set password")
+    submit = SubmitField(_l("Set password"))
 
 
 class LogoutForm(FlaskForm):
-    submit = SubmitField("Log out")
+    submit = SubmitField(_l("Log out"))
+
+
+class LanguageForm(FlaskForm):
+    #: Choices are set per request from the configured languages (see the account route).
+    locale = SelectField(
+        _l("Interface language"),
+        description=_l("Course content stays in the language its author wrote it in."),
+    )
+    submit = SubmitField(_l("Save language"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip],
+        description=_l("The address you log in with. We send a link to set a new password."),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+    )
+    submit = SubmitField(_l("Send reset link"))
+
+
+class ResendVerificationForm(FlaskForm):
+    submit = SubmitField(_l("Send the link again"))

@@ -37,9 +37,14 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    #: When the holder opened the verification link mailed to ``email`` (or an admin created
+    #: the account, vouching for the address); None while unverified.
+    email_verified_at: Mapped[datetime | None]
     #: Set when an admin anonymised the account on the holder's request (learnapp.privacy): name
     #: and e-mail are replaced, the account cannot log in and can no longer be changed.
     anonymised_at: Mapped[datetime | None]
+    #: Interface language chosen on the account page (``es``); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     reset_tokens: Mapped[list[PasswordResetToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -68,7 +73,12 @@ class User(UserMixin, db.Model):
 
 
 class PasswordResetToken(db.Model):
-    """A one-time password reset link, issued by an admin or the CLI (there is no e-mail)."""
+    """A one-time password reset link, issued by an admin, the CLI or "Forgot password?".
+
+    A link is valid only while the account is as it was when the link was issued
+    (:attr:`account_state`): a used link, a password change by any path, deactivation, a role
+    or e-mail change and "log out everywhere" all end every link of the account.
+    """
 
     __tablename__ = "password_reset_tokens"
 
@@ -79,5 +89,8 @@ class PasswordResetToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    #: SHA-256 of the account's password hash, session generation, role, e-mail and status when
+    #: the link was issued (``learnapp.auth.services.account_state``).
+    account_state: Mapped[str] = mapped_column(String(64))
 
     user: Mapped[User] = relationship(back_populates="reset_tokens")

@@ -6,6 +6,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 8
@@ -31,15 +32,15 @@ def _common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
     """Return why ``password`` is not acceptable, or ``None`` if it is."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return _("Use at least %(count)d characters.", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(count)d characters.", count=MAX_LENGTH)
     lowered = password.lower()
     if lowered in _common_passwords():
-        return "This password is too common. Choose a less predictable one."
+        return _("This password is too common. Choose a less predictable one.")
     personal = {email.lower(), email.lower().split("@")[0], name.lower()} - {""}
     if lowered in personal:
-        return "Do not use your e-mail address or name as your password."
+        return _("Do not use your e-mail address or name as your password.")
     return None
 
 

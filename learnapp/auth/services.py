@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +21,7 @@ from learnapp.auth.passwords import hash_password, needs_rehash, password_proble
 from learnapp.database import begin_mode, utcnow
 from learnapp.errors import Conflict, LearnAppError
 from learnapp.extensions import db
+from learnapp.mail import outbox
 
 log = logging.getLogger("learnapp.auth")
 
@@ -57,8 +62,10 @@ def create_user(
     role: Role | str = Role.STUDENT,
     *,
     actor: User | None = None,
+    email_verified: bool = True,
 ) -> User:
-    """Create an account.
+    """Create an account. Its address counts as verified unless ``email_verified`` is False
+    (self-registration): whoever else creates an account (an admin, the CLI) vouches for it.
 
     :raises PasswordRejected: the password breaks the policy.
     :raises EmailTaken: the e-mail address is in use (also under a concurrent registration).
@@ -71,12 +78,13 @@ def create_user(
         display_name=display_name.strip(),
         password_hash=hash_password(password, _profile()),
         role=Role(role).value,
+        email_verified_at=utcnow() if email_verified else None,
     )
     try:
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError as exc:
-        raise EmailTaken("An account with this e-mail address already exists.") from exc
+        raise EmailTaken(_("An account with this e-mail address already exists.")) from exc
     audit.record("user.created", actor=actor, target=user, role=user.role)
     return user
 
@@ -127,6 +135,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def check_password(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s, confirming a sensitive change.
+
+    Like :func:`authenticate`, the hash is verified with no transaction open: this ends the
+    session's transaction first, so call it before changing anything.
+    """
+    password_hash = user.password_hash
+    db.session.rollback()
+    return verify_password(password_hash, password, _profile())
+
+
 def end_other_sessions(user: User) -> None:
     """Invalidate every session and remember cookie issued to ``user`` so far."""
     user.session_generation += 1
@@ -145,13 +164,13 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     problem = password_problem(new_password, email=user.email, name=user.display_name)
     db.session.rollback()
     if not verify_password(password_hash, current_password, _profile()):
-        raise PasswordRejected("The current password is not correct.")
+        raise PasswordRejected(_("The current password is not correct."))
     if problem:
         raise PasswordRejected(problem)
     new_hash = hash_password(new_password, _profile())
     # Reloading the row begins the write transaction.
     if (user.password_hash, user.session_generation) != (password_hash, generation):
-        raise PasswordRejected("Your account was changed meanwhile. Reload the page.")
+        raise PasswordRejected(_("Your account was changed meanwhile. Reload the page."))
     _store_password_hash(user, new_hash)
 
 
@@ -177,6 +196,11 @@ def update_profile(user: User, display_name: str) -> None:
         )
 
 
+def set_locale(user: User, locale: str | None) -> None:
+    """Save the interface language ``user`` chose; None follows the browser's languages."""
+    user.locale = locale or None
+
+
 def set_role(user: User, role: Role | str, *, actor: User | None = None, reason: str = "") -> None:
     role = Role(role)
     if user.role == role:
@@ -193,7 +217,7 @@ def set_active(user: User, active: bool, *, actor: User | None = None, reason: s
     if user.is_active == active:
         return
     if active and user.is_anonymised:
-        raise Conflict("This account was anonymised and cannot be re-activated.")
+        raise Conflict(_("This account was anonymised and cannot be re-activated."))
     user.is_active = active
     end_other_sessions(user)
     action = "user.activated" if active else "user.deactivated"
@@ -213,27 +237,48 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_reset_token(user: User, *, actor: User | None = None) -> str:
+def account_state(user: User) -> str:
+    """A digest of what a reset link was issued against: the password hash, the session
+    generation, the role, the e-mail address and the status.
+
+    Reset links are bound to it rather than deleted by each service that changes an account,
+    so no path can be forgotten: a new password (always a new salted hash, whoever sets it),
+    a used link, deactivation (which also bumps the generation, so re-activating does not
+    revive old links), a role change, anonymisation and "log out everywhere" each change it.
+    """
+    facts = [user.id, user.password_hash, user.session_generation, user.role, user.email]
+    facts.append(user.is_active)
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
+
+
+def issue_reset_token(user: User, *, actor: User | None = None, by_email: bool = False) -> str:
     """Create a one-time reset token for ``user`` and return it (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     hours = int(current_app.config["PASSWORD_RESET_HOURS"])
     db.session.add(
         PasswordResetToken(
-            user=user, token_hash=_hash_token(token), expires_at=utcnow() + timedelta(hours=hours)
+            user=user,
+            token_hash=_hash_token(token),
+            expires_at=utcnow() + timedelta(hours=hours),
+            account_state=account_state(user),
         )
     )
-    audit.record("user.reset_link_issued", actor=actor, target=user)
+    if by_email:
+        audit.record("user.reset_link_issued", actor=actor, target=user, via="e-mail")
+    else:
+        audit.record("user.reset_link_issued", actor=actor, target=user)
     return token
 
 
 def find_reset_token(token: str) -> PasswordResetToken | None:
-    """Return the token row if it is unused, unexpired and its user active."""
+    """Return the token row if it is unused, unexpired, its user active and unchanged since
+    the link was issued (:func:`account_state`)."""
     row = db.session.scalar(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == _hash_token(token))
     )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         return None
-    if not row.user.is_active:
+    if not row.user.is_active or row.account_state != account_state(row.user):
         return None
     return row
 
@@ -247,7 +292,7 @@ def reset_password(token: str, new_password: str) -> User:
     row = find_reset_token(token)
     if row is None:
         raise LearnAppError(
-            "This reset link is invalid or has expired. Ask an admin for a new one."
+            _("This reset link is invalid or has expired. Ask for a new one on the login page.")
         )
     if problem := password_problem(new_password, email=row.user.email, name=row.user.display_name):
         raise PasswordRejected(problem)
@@ -255,8 +300,17 @@ def reset_password(token: str, new_password: str) -> User:
     db.session.rollback()
     new_hash = hash_password(new_password, _profile())
     row = find_reset_token(token)
-    if row is None:
-        raise LearnAppError("This reset link has already been used.")
+    if row is not None:
+        # Lock the account, then check again: a concurrent use of another of its links (or any
+        # other change) either finished first, and changed the state, or waits for this one.
+        db.session.scalars(
+            select(User)
+            .where(User.id == row.user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+    if row is None or row.account_state != account_state(row.user):
+        raise LearnAppError(_("This reset link has already been used."))
     _store_password_hash(row.user, new_hash)
     # Claim the token atomically: a concurrent second use updates no row.
     claimed = db.session.execute(
@@ -265,5 +319,94 @@ def reset_password(token: str, new_password: str) -> User:
         .values(used_at=utcnow())
     ).rowcount
     if claimed != 1:
-        raise LearnAppError("This reset link has already been used.")
+        raise LearnAppError(_("This reset link has already been used."))
     return row.user
+
+
+# --- by e-mail: forgotten passwords and address verification -----------------------------------
+
+
+def request_password_reset(email: str) -> bool:
+    """Mail a reset link to the active account using ``email``, if there is one.
+
+    The caller answers the same either way, so the form tells nobody which addresses have an
+    account. The link is the usual one (:func:`issue_reset_token`): one use, bound to the
+    account's state, so using it or changing the password ends every outstanding link.
+    """
+    user = find_user_by_email(email)
+    if user is None or not user.is_active or user.is_anonymised:
+        log.info("password reset asked for an address without an active account")
+        return False
+    token = issue_reset_token(user, by_email=True)
+    outbox.queue(
+        key=f"password-reset:{_hash_token(token)}",
+        kind="password_reset",
+        to=user.email,
+        subject=_l("Reset your password"),
+        user_id=user.id,
+        locale=outbox.mail_locale(user.locale, asked_here=True),
+        context={
+            "user": user,
+            "reset_url": outbox.external_url("auth.reset_password", token=token),
+            "hours": int(current_app.config["PASSWORD_RESET_HOURS"]),
+        },
+        sensitive=True,
+    )
+    return True
+
+
+def verification_mode() -> str:
+    """``required``, ``optional`` or ``off`` (``LEARNAPP_MAIL_VERIFICATION``)."""
+    return str(current_app.config["MAIL_VERIFICATION"])
+
+
+def needs_verification(user: User) -> bool:
+    """True while ``user`` may only see the page asking to verify the address."""
+    return verification_mode() == "required" and user.email_verified_at is None
+
+
+def _verification_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt="learnapp.auth.verify-email"
+    )
+
+
+def send_verification(user: User) -> bool:
+    """Mail ``user`` a signed link that verifies the address; False when there is nothing to
+    verify (verification is off, or the address is verified)."""
+    if verification_mode() == "off" or user.email_verified_at is not None:
+        return False
+    token = _verification_serializer().dumps({"u": user.id, "e": user.email})
+    hours = int(current_app.config["MAIL_VERIFICATION_HOURS"])
+    outbox.queue(
+        key=f"verify-email:{user.id}:{secrets.token_hex(8)}",
+        kind="verify_email",
+        to=user.email,
+        subject=_l("Confirm your e-mail address"),
+        user_id=user.id,
+        locale=outbox.mail_locale(user.locale, asked_here=True),
+        context={
+            "user": user,
+            "verify_url": outbox.external_url("auth.verify_email", token=token),
+            "hours": hours,
+        },
+    )
+    return True
+
+
+def verify_email(token: str) -> User | None:
+    """Mark the address a verification link was sent to as verified; the account, or None for
+    a forged or expired link, or one sent to an address the account no longer has."""
+    max_age = int(current_app.config["MAIL_VERIFICATION_HOURS"]) * 3600
+    try:
+        data = _verification_serializer().loads(token, max_age=max_age)
+        user = db.session.get(User, int(data["u"]))
+        address = str(data["e"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if user is None or not user.is_active or user.email != address:
+        return None
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        audit.record("user.email_verified", actor=user, target=user)
+    return user

@@ -7,13 +7,14 @@ attempts that point at them keep their history.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learnapp.content.specs import QuizSettings
 from learnapp.database import utcnow
 from learnapp.extensions import db
 
@@ -33,6 +34,11 @@ class Course(db.Model):
     is_published: Mapped[bool] = mapped_column(default=False)
     certificate_enabled: Mapped[bool] = mapped_column(default=False)
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The course file's ``reviewed_by`` statement ("" when the file has none).
+    reviewed_by: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    last_reviewed: Mapped[date | None] = mapped_column(Date)
+    #: The course file's ``language:`` (BCP 47, ``en``): the ``lang`` of its content on pages.
+    language: Mapped[str | None] = mapped_column(String(35))
     #: Instructor e-mails named in the course file (admins may assign more).
     instructor_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: ``{"lessons": [...], "all_lessons": bool, "quizzes": {quiz slug: passing percent}}``.
@@ -48,6 +54,11 @@ class Course(db.Model):
     #: keeps serving while they are not empty.
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
     checked_at: Mapped[datetime | None]
+    #: Quiz-quality warnings (``path:line: warning: message [code]``) of the loaded version,
+    #: kept apart from ``problems``: they never stop a sync nor make it parse the folder again.
+    quality_warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: ``learnapp.content.quality.VERSION`` that computed them; None before the first check.
+    quality_version: Mapped[int | None]
     #: The folder is gone: hidden from the catalogue, history kept.
     is_retired: Mapped[bool] = mapped_column(default=False)
 
@@ -147,6 +158,12 @@ class Quiz(db.Model):
     questions: Mapped[list[Question]] = relationship(
         back_populates="quiz", order_by="Question.position"
     )
+
+    @property
+    def typed_settings(self) -> QuizSettings:
+        """The settings as the one typed object, defaults applied: read them here, never by
+        string key from :attr:`settings`."""
+        return QuizSettings.from_dict(self.settings)
 
 
 class Question(db.Model):

@@ -8,14 +8,15 @@ last good version; its problems are stored on the course row for its instructors
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, false, func, select
 from sqlalchemy.orm import selectinload
 
 from learnapp.auth.models import Role, User
@@ -29,6 +30,8 @@ from learnapp.catalog.models import (
     QuestionVersion,
     Quiz,
 )
+from learnapp.catalog.snapshot_cache import snapshots
+from learnapp.catalog.snapshots import CourseSnapshot, LessonSnapshot
 from learnapp.content import (
     CourseSpec,
     LoadResult,
@@ -37,8 +40,10 @@ from learnapp.content import (
     TocEntry,
     check_instructors,
     load_course,
+    quality,
 )
-from learnapp.content.loader import course_fingerprint, course_folders
+from learnapp.content.files import course_fingerprint
+from learnapp.content.loader import course_folders, shared_ids
 from learnapp.database import utcnow
 from learnapp.extensions import db
 
@@ -54,6 +59,8 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
     rendered_lessons: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Quiz-quality warnings of the courses loaded (``flask courses check`` lists them too).
+    quality_warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,7 +97,11 @@ def _reuse_rendered() -> Callable[[str, str], RenderedLesson | None]:
 def sync_courses(
     root: Path | None = None, *, progress: Callable[[str], None] | None = None
 ) -> SyncReport:
-    """Load every course folder under ``root`` into the database (the caller commits)."""
+    """Load every course folder under ``root`` into the database (the caller commits).
+
+    Two folders declaring one course id both fail: the course keeps its last good version,
+    its folder, instructors and gradebook, and shows the problem to its instructors.
+    """
     root = root or courses_dir()
     report = SyncReport()
     reuse = _reuse_rendered()
@@ -98,11 +109,17 @@ def sync_courses(
     folders = course_folders(root)
     known_emails = set(db.session.scalars(select(User.email)).all())
     known_folded = {email.strip().casefold() for email in known_emails}
-    for number, folder in enumerate(folders, start=1):
-        path = os.path.join(os.fspath(root), folder.name)
-        if not _skip_unchanged(path, folder.name, seen_slugs, known_folded, report):
+    paths = [os.path.join(os.fspath(root), folder.name) for folder in folders]
+    shared = shared_ids(paths)
+    for number, (folder, path) in enumerate(zip(folders, paths, strict=True), start=1):
+        if path in shared or not _skip_unchanged(
+            path, folder.name, seen_slugs, known_folded, report
+        ):
             rendered_before = _RenderCounter(reuse)
             result = load_course(path, reuse=rendered_before)
+            if path in shared:  # neither folder may take the course (see shared_ids)
+                result.problems += shared[path]
+                result.course = None
             _sync_result(result, folder.name, seen_slugs, known_emails, report)
             report.rendered_lessons += rendered_before.rendered
         if progress:
@@ -126,8 +143,10 @@ def _skip_unchanged(
     it, and that sync found no problem at all: loading the same bytes gives the same course and
     the same (empty) problems, so ``_sync_result`` would only report it unchanged. Courses with
     stored problems (warnings, or errors while an older version is served), retired rows, a
-    course id already claimed by an earlier folder in this run, and instructors whose account
-    has gone (a new warning) all take the full path.
+    course id already claimed by an earlier folder in this run, instructors whose account
+    has gone (a new warning), and quiz-quality warnings computed by other rules than the
+    current ones all take the full path. Quality warnings themselves do not: they follow from
+    the files, which have not changed.
     """
     fingerprint = course_fingerprint(path)
     course = db.session.scalar(
@@ -140,6 +159,8 @@ def _skip_unchanged(
         .limit(1)
     )
     if course is None or course.problems or course.slug in seen_slugs:
+        return False
+    if course.quality_version != quality.VERSION:
         return False
     if any(email.casefold() not in known_folded for email in course.instructor_emails):
         return False
@@ -180,6 +201,8 @@ def _sync_result(
         problems += check_instructors(spec, known_emails)
     lines = [str(problem) for problem in problems]
     report.problems += lines
+    warnings = [str(p) for p in quality.check_quality(spec)] if spec is not None else []
+    report.quality_warnings += warnings
     course = db.session.scalar(select(Course).where(Course.source_dir == folder))
     if spec is None:
         report.failed.append(folder)
@@ -194,10 +217,17 @@ def _sync_result(
             course.problems = lines
             course.source_dir = folder
             course.checked_at = utcnow()
+        _keep_quality(course, warnings)
         report.unchanged.append(spec.id)
         return
     (report.updated if course else report.created).append(spec.id)
-    apply_course(spec, folder, course, lines)
+    _keep_quality(apply_course(spec, folder, course, lines), warnings)
+
+
+def _keep_quality(course: Course, warnings: list[str]) -> None:
+    if course.quality_warnings != warnings or course.quality_version != quality.VERSION:
+        course.quality_warnings = warnings
+        course.quality_version = quality.VERSION
 
 
 def apply_course(
@@ -217,6 +247,9 @@ def apply_course(
     course.is_published = spec.is_published
     course.certificate_enabled = spec.certificate
     course.authors = list(spec.authors)
+    course.reviewed_by = spec.reviewed_by
+    course.last_reviewed = spec.last_reviewed
+    course.language = spec.language
     course.instructor_emails = [email.lower() for email in spec.instructors]
     course.completion = {
         "lessons": list(spec.completion.lessons),
@@ -334,7 +367,7 @@ def _keep_version(question: Question, stored: dict[str, object]) -> None:
 # --- queries for the pages -------------------------------------------------------------
 
 
-def is_course_instructor(user: User | None, course: Course) -> bool:
+def is_course_instructor(user: User | None, course: Course | CourseSnapshot) -> bool:
     """Instructors of a course: those its file names, plus those an admin assigned."""
     if user is None or not user.is_authenticated:
         return False
@@ -356,39 +389,12 @@ def can_see(user: User | None, course: Course) -> bool:
     return course.is_published or is_course_instructor(user, course)
 
 
-def visible_courses(user: User | None) -> list[Course]:
-    courses = db.session.scalars(
-        select(Course).where(Course.is_retired.is_(False)).order_by(Course.title)
-    ).all()
-    return [course for course in courses if can_see(user, course)]
-
-
 def get_course(course_slug: str, user: User | None) -> Course | None:
+    """The course row (for changes and staff pages; student pages read :func:`find_course`)."""
     course = db.session.scalar(select(Course).where(Course.slug == course_slug))
     if course is None or not can_see(user, course):
         return None
     return course
-
-
-def course_outline(course: Course) -> list[Module]:
-    """Modules with their current lessons and quizzes, in order (three queries)."""
-    modules = db.session.scalars(
-        select(Module)
-        .where(Module.course_id == course.id, Module.is_retired.is_(False))
-        .order_by(Module.position)
-        .options(
-            selectinload(Module.lessons.and_(Lesson.is_retired.is_(False))).load_only(
-                Lesson.slug,
-                Lesson.title,
-                Lesson.minutes,
-                Lesson.position,
-                Lesson.module_id,
-                Lesson.prerequisites,  # progress locks read them
-            ),
-            selectinload(Module.quizzes.and_(Quiz.is_retired.is_(False))),
-        )
-    ).all()
-    return list(modules)
 
 
 def get_lesson(course: Course, lesson_slug: str) -> Lesson | None:
@@ -399,21 +405,7 @@ def get_lesson(course: Course, lesson_slug: str) -> Lesson | None:
     )
 
 
-def get_course_and_lesson(
-    course_slug: str, lesson_slug: str, user: User | None
-) -> tuple[Course, Lesson] | None:
-    """The course and its current lesson in one query (the lesson page's budget is tight)."""
-    row = db.session.execute(
-        select(Course, Lesson)
-        .join(Lesson, Lesson.course_id == Course.id)
-        .where(Course.slug == course_slug, Lesson.slug == lesson_slug, Lesson.is_retired.is_(False))
-    ).first()
-    if row is None or not can_see(user, row[0]):
-        return None
-    return row[0], row[1]
-
-
-def get_quiz(course: Course, quiz_slug: str) -> Quiz | None:
+def get_quiz(course: Course | CourseSnapshot, quiz_slug: str) -> Quiz | None:
     return db.session.scalar(
         select(Quiz).where(
             Quiz.course_id == course.id, Quiz.slug == quiz_slug, Quiz.is_retired.is_(False)
@@ -421,19 +413,165 @@ def get_quiz(course: Course, quiz_slug: str) -> Quiz | None:
     )
 
 
-def first_lesson(modules: Iterable[Module]) -> Lesson | None:
-    return next((lesson for module in modules for lesson in module.lessons), None)
+def course_outline(course: Course) -> list[Module]:
+    """Modules with their current lessons and quizzes as rows, in order (three queries), for
+    the instructors' pages; student pages read the course snapshot."""
+    modules = db.session.scalars(
+        select(Module)
+        .where(Module.course_id == course.id, Module.is_retired.is_(False))
+        .order_by(Module.position)
+        .options(
+            selectinload(Module.lessons.and_(Lesson.is_retired.is_(False))),
+            selectinload(Module.quizzes.and_(Quiz.is_retired.is_(False))),
+        )
+    ).all()
+    return list(modules)
 
 
-def neighbours(modules: list[Module], lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
-    """The lessons before and after ``lesson`` across module boundaries."""
-    ordered = [item for module in modules for item in module.lessons]
-    index = next((i for i, item in enumerate(ordered) if item.id == lesson.id), None)
-    if index is None:
-        return None, None
-    before = ordered[index - 1] if index > 0 else None
-    after = ordered[index + 1] if index + 1 < len(ordered) else None
-    return before, after
+# --- what the student pages read per request -------------------------------------------------
+#
+# Each page reads the course row's version and what a sync changes without a new version in
+# one query (with the lesson body on the lesson page), and takes the rest from the snapshot.
+
+
+@dataclass(frozen=True)
+class CourseHead:
+    """What a page reads of a course row on every request."""
+
+    id: int
+    content_hash: str
+    #: ``path:line: message`` lines of the latest check of the course folder.
+    problems: tuple[str, ...] = ()
+
+    @property
+    def has_errors(self) -> bool:
+        return any(": warning: " not in line for line in self.problems)
+
+
+@dataclass(frozen=True)
+class CourseView:
+    """A course a user may see: its current version and what the page read with it."""
+
+    course: CourseSnapshot
+    head: CourseHead
+    #: The user is an instructor of the course or an admin (manages it, never locked).
+    is_staff: bool
+
+
+def _asks_assignment(user: User | None) -> bool:
+    """Whether a page's course query must read ``user``'s assignments: only instructors',
+    whose role makes it matter."""
+    return user is not None and user.is_authenticated and user.role == Role.INSTRUCTOR
+
+
+def _viewer(user: User | None) -> dict[str, Any]:
+    """The parameters of a course statement for ``user``."""
+    return {"viewer_id": user.id} if _asks_assignment(user) else {}  # type: ignore[union-attr]
+
+
+def _assigned(instructor: bool) -> ColumnElement[bool]:
+    """Whether the viewer (``viewer_id``) is an instructor an admin assigned to the row's
+    course; constant false for other roles."""
+    if not instructor:
+        return false()
+    return (
+        select(CourseInstructor.user_id)
+        .where(
+            CourseInstructor.course_id == Course.id,
+            CourseInstructor.user_id == bindparam("viewer_id"),
+        )
+        .exists()
+    )
+
+
+# The pages' course statements are built once per process (per viewer kind) and run with
+# bound parameters: SQLAlchemy then reuses their cache keys and compiled SQL, where building
+# them per request cost more than running them.
+
+
+@functools.cache
+def _course_statement(instructor: bool) -> Select[Any]:
+    return select(Course.id, Course.content_hash, Course.problems, _assigned(instructor)).where(
+        Course.slug == bindparam("course_slug"), Course.is_retired.is_(False)
+    )
+
+
+@functools.cache
+def _lesson_statement(instructor: bool) -> Select[Any]:
+    return (
+        select(Course.id, Course.content_hash, Course.problems, _assigned(instructor), Lesson.html)
+        .join(Lesson, Lesson.course_id == Course.id)
+        .where(
+            Course.slug == bindparam("course_slug"),
+            Course.is_retired.is_(False),
+            Lesson.slug == bindparam("lesson_slug"),
+            Lesson.is_retired.is_(False),
+        )
+    )
+
+
+@functools.cache
+def _courses_statement(instructor: bool) -> Select[Any]:
+    return select(Course.id, Course.content_hash, Course.problems, _assigned(instructor)).where(
+        Course.is_retired.is_(False)
+    )
+
+
+def is_staff(user: User | None, course: CourseSnapshot, *, is_assigned: bool) -> bool:
+    """:func:`is_course_instructor` with the assignment already read by the page's query."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.INSTRUCTOR and (
+        is_assigned or user.email.lower() in course.instructor_emails
+    )
+
+
+def _views(user: User | None, rows: Sequence[Row[Any]]) -> list[CourseView]:
+    """Views of the visible courses among ``rows`` (id, content_hash, problems, assigned)."""
+    found = snapshots({row[0]: row[1] for row in rows})
+    views = []
+    for row in rows:
+        course = found.get(row[0])
+        if course is None:
+            continue
+        staff = is_staff(user, course, is_assigned=bool(row[3]))
+        if course.is_published or staff:
+            views.append(CourseView(course, CourseHead(row[0], row[1], tuple(row[2] or ())), staff))
+    return views
+
+
+def find_course(course_slug: str, user: User | None) -> CourseView | None:
+    """The course page's view of a course ``user`` may see (one query)."""
+    row = db.session.execute(
+        _course_statement(_asks_assignment(user)), {"course_slug": course_slug, **_viewer(user)}
+    ).first()
+    views = _views(user, [row]) if row is not None else []
+    return views[0] if views else None
+
+
+def find_lesson(
+    course_slug: str, lesson_slug: str, user: User | None
+) -> tuple[CourseView, LessonSnapshot, str] | None:
+    """The course, the lesson and its HTML for the lesson page, in one query."""
+    row = db.session.execute(
+        _lesson_statement(_asks_assignment(user)),
+        {"course_slug": course_slug, "lesson_slug": lesson_slug, **_viewer(user)},
+    ).first()
+    views = _views(user, [row]) if row is not None else []
+    if not views:
+        return None
+    lesson = views[0].course.lesson(lesson_slug)
+    if lesson is None:  # a sync between the query and the snapshot build retired it
+        return None
+    return views[0], lesson, row[4]
+
+
+def visible_courses(user: User | None) -> list[CourseView]:
+    """Every course ``user`` may see, by title, in one query whatever their number."""
+    rows = db.session.execute(_courses_statement(_asks_assignment(user)), _viewer(user)).all()
+    return sorted(_views(user, rows), key=lambda view: (view.course.title, view.course.id))
 
 
 def assign_instructor(course: Course, user: User) -> bool:

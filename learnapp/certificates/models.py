@@ -7,6 +7,7 @@ reissues after a name change). One certificate per student and course is held by
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,6 +28,8 @@ class Certificate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Unguessable id used in the public verification URL (``secrets.token_urlsafe(16)``).
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    #: The holder's id in the signed credential (``urn:uuid:…``): random, so it names nobody.
+    subject_uuid: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
     #: Null once the account is anonymised; the certificate stays verifiable.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     course_id: Mapped[int] = mapped_column(
@@ -58,3 +61,24 @@ class Certificate(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class SigningKey(db.Model):
+    """The public half of a key that signs (or signed) credentials, published by every host.
+
+    The private key lives only in each host's configuration; the database, which the hosts
+    share, holds what they must all publish alike: the current key and the retired ones, whose
+    credentials keep verifying.
+    """
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: RFC 7638 thumbprint of the public key; its URL ends with it.
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The Ed25519 public key, base64url (the JWK's ``x``).
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when a newer key replaced it: it signs no new credentials once every host has the
+    #: newer one, and stays published for the credentials it signed.
+    retired_at: Mapped[datetime | None]

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -29,6 +30,8 @@ from learnapp.certificates.forms import AwardForm, ClaimForm, ReissueForm, Resto
 from learnapp.certificates.models import Certificate
 from learnapp.errors import LearnAppError
 from learnapp.extensions import db, limiter
+from learnapp.quizzes import lifecycle
+from learnapp.security import PUBLIC_PAGE_CACHE, STABLE_DOCUMENT_CACHE, public_page
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -50,6 +53,7 @@ def _manageable_or_404(public_id: str) -> Certificate:
 
 @bp.get("/certificates/<public_id>")
 @limiter.limit(PUBLIC_LIMIT, scope="certificates")
+@public_page(PUBLIC_PAGE_CACHE)
 def verify(public_id: str) -> ResponseReturnValue:
     certificate = _certificate_or_404(public_id)
     can_manage = services.can_manage(current_user, certificate)
@@ -99,6 +103,7 @@ def credential(public_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/certificates/issuer")
+@public_page(STABLE_DOCUMENT_CACHE)
 def issuer() -> ResponseReturnValue:
     issuer = services.issuer()
     return jsonify(issuer.profile() | {"publicKeys": issuer.jwks_url})
@@ -107,6 +112,15 @@ def issuer() -> ResponseReturnValue:
 @bp.get("/certificates/keys.json")
 def keys() -> ResponseReturnValue:
     response = jsonify({"keys": services.published_keys()})
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/certificates/keys/<kid>")
+def key(kid: str) -> ResponseReturnValue:
+    """One published key as a JWK: what a token's ``kid`` URL answers."""
+    jwk = services.published_key(kid) or abort(404)
+    response = jsonify(jwk)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -132,7 +146,10 @@ def revoke(public_id: str) -> ResponseReturnValue:
     certificate = _manageable_or_404(public_id)
     form = RevokeForm(prefix="revoke")
     if not form.validate_on_submit():
-        flash(" ".join(form.reason.errors) or "Give a reason for the revocation.", "error")
+        flash(
+            " ".join(map(str, form.reason.errors)) or _("Give a reason for the revocation."),
+            "error",
+        )
         return _back(certificate)
     try:
         services.revoke(certificate, reason=form.reason.data or "", actor=current_user)
@@ -141,7 +158,7 @@ def revoke(public_id: str) -> ResponseReturnValue:
         return _back(certificate)
     db.session.commit()
     flash(
-        "The certificate is revoked. The verification page and credential status show it.",
+        _("The certificate is revoked. The verification page and credential status show it."),
         "success",
     )
     return _back(certificate)
@@ -159,7 +176,7 @@ def restore(public_id: str) -> ResponseReturnValue:
         flash(exc.message, "error")
         return _back(certificate)
     db.session.commit()
-    flash("The revocation is undone: the certificate is valid again.", "success")
+    flash(_("The revocation is undone: the certificate is valid again."), "success")
     return _back(certificate)
 
 
@@ -176,7 +193,9 @@ def reissue(public_id: str) -> ResponseReturnValue:
         return _back(certificate)
     db.session.commit()
     flash(
-        "The certificate now shows the current name." if changed else "The name is unchanged.",
+        _("The certificate now shows the current name.")
+        if changed
+        else _("The name is unchanged."),
         "success" if changed else "info",
     )
     return _back(certificate)
@@ -185,16 +204,15 @@ def reissue(public_id: str) -> ResponseReturnValue:
 @bp.post("/courses/<course_slug>/certificate")
 @login_required
 def claim(course_slug: str) -> ResponseReturnValue:
-    """Issue a completed course's certificate (when completion came without a request to
-    trigger it, e.g. an overdue attempt closed by the server)."""
+    """Issue a completed course's certificate through the completion step (every path that
+    completes a course runs it already; this catches what completed a course in other ways,
+    e.g. a prerequisite or a pass mark changed by a course sync)."""
     course = catalog.get_course(course_slug, current_user) or abort(404)
     if not ClaimForm().validate_on_submit():
         abort(400)
-    certificate = services.get_for(current_user, course) or services.issue_if_complete(
-        current_user, course
-    )
+    certificate = services.get_for(current_user, course) or lifecycle.complete(current_user, course)
     if certificate is None:
-        flash("The certificate is issued when you have completed the course.", "info")
+        flash(_("The certificate is issued when you have completed the course."), "info")
         return redirect(url_for("catalog.course", course_slug=course.slug))
     db.session.commit()
     return _back(certificate)
@@ -248,7 +266,7 @@ def award() -> ResponseReturnValue:
                 form.form_errors.append(exc.message)
             else:
                 db.session.commit()
-                flash(f"Certificate awarded to {student.display_name}.", "success")
+                flash(_("Certificate awarded to %(name)s.", name=student.display_name), "success")
                 return _back(certificate)
     status = 400 if form.is_submitted() else 200
     return render_template("certificates/award.html", form=form), status

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
+import stat
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,18 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import func, or_, select
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from learnapp.audit.services import record
 from learnapp.auth.models import Role, User
 from learnapp.catalog.models import Course
 from learnapp.catalog.services import is_course_instructor
-from learnapp.certificates import credentials, pdf
+from learnapp.catalog.snapshots import CourseSnapshot
+from learnapp.certificates import credentials, keys, pdf
 from learnapp.certificates.models import Certificate
-from learnapp.database import utcnow
+from learnapp.database import begin_mode, utcnow
 from learnapp.errors import Conflict, LearnAppError
 from learnapp.extensions import db
+from learnapp.mail import notices
 from learnapp.progress.services import CourseProgress, course_progress
 
 log = logging.getLogger(__name__)
@@ -36,6 +43,9 @@ log = logging.getLogger(__name__)
 #: 16 random bytes: 128 bits, 22 URL-safe characters.
 PUBLIC_ID_BYTES = 16
 PAGE_SIZE = 50
+#: Rendered PDFs, in the instance folder.
+PDF_CACHE = "certificate-pdfs"
+_FORGET_AFTER_COMMIT = "certificates.forget_pdfs"
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -47,23 +57,15 @@ def get_by_public_id(public_id: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.public_id == public_id))
 
 
-def get_for(user: User, course: Course) -> Certificate | None:
-    return db.session.scalar(
-        select(Certificate).where(
-            Certificate.user_id == user.id, Certificate.course_id == course.id
-        )
-    )
+# The course page's statement, built once: bound parameters let SQLAlchemy reuse their cache keys
+# and compiled SQL.
+_CERTIFICATE_FOR = select(Certificate).where(
+    Certificate.user_id == bindparam("user_id"), Certificate.course_id == bindparam("course_id")
+)
 
 
-def for_user(user: User) -> list[Certificate]:
-    """``user``'s certificates, newest first (dashboard)."""
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .where(Certificate.user_id == user.id)
-            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        )
-    )
+def get_for(user: User, course: Course | CourseSnapshot) -> Certificate | None:
+    return db.session.scalar(_CERTIFICATE_FOR, {"user_id": user.id, "course_id": course.id})
 
 
 def search(query: str = "", page: int = 1) -> tuple[list[Certificate], int]:
@@ -156,6 +158,8 @@ def _insert(user: User, course: Course, **fields: Any) -> tuple[Certificate, boo
         if winner is None:
             raise
         return winner, False
+    # Every issue (on completion or awarded by hand) tells the holder, here in one place.
+    notices.certificate_issued(certificate)
     return certificate, True
 
 
@@ -186,7 +190,7 @@ def award(user: User, course: Course, *, reason: str, actor: User | None) -> Cer
     """
     reason = reason.strip()
     if not reason:
-        raise LearnAppError("Give a reason for the award.")
+        raise LearnAppError(_("Give a reason for the award."))
     state = course_progress(user, course)
     certificate, created = _insert(
         user,
@@ -198,10 +202,11 @@ def award(user: User, course: Course, *, reason: str, actor: User | None) -> Cer
         awarded_by_id=getattr(actor, "id", None),
     )
     if not created:
-        state_text = "a revoked" if certificate.is_revoked else "a"
+        values = {"name": user.display_name, "title": course.title, "id": certificate.public_id}
         raise Conflict(
-            f"{user.display_name} already has {state_text} certificate for “{course.title}” "
-            f"({certificate.public_id})."
+            _("%(name)s already has a revoked certificate for “%(title)s” (%(id)s).", **values)
+            if certificate.is_revoked
+            else _("%(name)s already has a certificate for “%(title)s” (%(id)s).", **values)
         )
     record(
         "certificate.awarded",
@@ -217,24 +222,26 @@ def award(user: User, course: Course, *, reason: str, actor: User | None) -> Cer
 def revoke(certificate: Certificate, *, reason: str, actor: User | None) -> None:
     reason = reason.strip()
     if not reason:
-        raise LearnAppError("Give a reason for the revocation.")
+        raise LearnAppError(_("Give a reason for the revocation."))
     if certificate.is_revoked:
-        raise Conflict("This certificate is already revoked.")
+        raise Conflict(_("This certificate is already revoked."))
     certificate.revoked_at = utcnow()
     certificate.revoked_reason = reason
     certificate.revoked_by_id = getattr(actor, "id", None)
     record("certificate.revoked", actor=actor, target=certificate, reason=reason)
+    forget_pdf(certificate)
     db.session.flush()
 
 
 def restore(certificate: Certificate, *, actor: User | None) -> None:
     """Undo a revocation."""
     if not certificate.is_revoked:
-        raise Conflict("This certificate is not revoked.")
+        raise Conflict(_("This certificate is not revoked."))
     record("certificate.restored", actor=actor, target=certificate, was=certificate.revoked_reason)
     certificate.revoked_at = None
     certificate.revoked_reason = None
     certificate.revoked_by_id = None
+    forget_pdf(certificate)
     db.session.flush()
 
 
@@ -245,7 +252,7 @@ def reissue(certificate: Certificate, *, actor: User | None) -> bool:
     flagged as superseded by ``flask certificates verify``. False when nothing changed.
     """
     if certificate.user is None:
-        raise Conflict("The account behind this certificate no longer exists.")
+        raise Conflict(_("The account behind this certificate no longer exists."))
     new_name = certificate.user.display_name
     if new_name == certificate.name:
         return False
@@ -258,6 +265,7 @@ def reissue(certificate: Certificate, *, actor: User | None) -> bool:
     )
     certificate.name = new_name
     certificate.reissued_at = utcnow()
+    forget_pdf(certificate)
     db.session.flush()
     return True
 
@@ -285,19 +293,23 @@ def issuer() -> credentials.Issuer:
         name=current_app.config["ISSUER_NAME"],
         url=_external("main.index"),
         jwks_url=_external("certificates.keys"),
+        key_url_prefix=_external("certificates.key", kid="-").removesuffix("-"),
         status_list_url=_external("certificates.status_list"),
     )
 
 
-def signing_key() -> credentials.Ed25519PrivateKey:
-    path = current_app.config.get("CERTIFICATE_KEY_PATH") or (
-        Path(current_app.instance_path) / "certificate-signing-key.pem"
-    )
-    return credentials.load_or_create_key(Path(path))
-
-
 def published_keys() -> list[dict[str, str]]:
-    return [credentials.public_jwk(signing_key().public_key())]
+    """The keys every host publishes (JWKs whose ``kid`` is their URL)."""
+    return keys.published_keys(issuer().key_url_prefix)
+
+
+def published_key(kid: str) -> dict[str, str] | None:
+    """The published key whose thumbprint is ``kid`` (what its URL ends with)."""
+    return next((jwk for jwk in published_keys() if credentials.thumbprint(jwk) == kid), None)
+
+
+def _sign(credential: dict[str, Any]) -> str:
+    return credentials.sign(credential, *keys.signing_key(issuer().key_url_prefix))
 
 
 def document(certificate: Certificate) -> pdf.CertificateDocument:
@@ -312,34 +324,106 @@ def document(certificate: Certificate) -> pdf.CertificateDocument:
         score=certificate.score,
         is_manual=certificate.is_manual,
         is_revoked=certificate.is_revoked,
+        locale=recipient_locale(certificate),
     )
 
 
+def recipient_locale(certificate: Certificate) -> str:
+    """The language of the recipient's documents: their own choice (``User.locale``) when the
+    interface speaks it, else English, whoever asks (an instructor, an anonymised record)."""
+    chosen = certificate.user.locale if certificate.user is not None else None
+    languages = list(current_app.config["LANGUAGES"])
+    return chosen if chosen in languages else languages[0]
+
+
+def _pdf_cache() -> Path:
+    return Path(current_app.instance_path) / PDF_CACHE
+
+
+def _pdf_digest(certificate: Certificate) -> str:
+    return hashlib.sha256(repr(document(certificate)).encode()).hexdigest()[:16]
+
+
 def pdf_bytes(certificate: Certificate) -> bytes:
-    """The PDF, rendered once per content and kept in the instance folder (~0.4 s to render)."""
-    doc = document(certificate)
-    digest = hashlib.sha256(repr(doc).encode()).hexdigest()[:16]
-    cache = Path(current_app.instance_path) / "certificate-pdfs"
+    """The PDF, rendered once per content and kept in the instance folder (~0.5 s to render).
+
+    The cache holds names, so it is private (directory 0700, files 0600, written whole through a
+    temporary file and a rename) and a change of the record removes it (:func:`forget_pdf`).
+    """
+    digest = _pdf_digest(certificate)
+    cache = _pdf_cache()
     path = cache / f"{certificate.public_id}-{digest}.pdf"
-    if path.exists():
-        return path.read_bytes()
-    data = pdf.render(doc)
     try:
-        cache.mkdir(parents=True, exist_ok=True)
-        for stale in cache.glob(f"{certificate.public_id}-*.pdf"):
-            stale.unlink(missing_ok=True)
-        partial = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-        partial.write_bytes(data)
-        partial.replace(path)
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    data = pdf.render(document(certificate))
+    try:
+        _write_private(cache, certificate.public_id, path, data)
+        # A revocation, reissue or anonymisation committed while this rendered has removed
+        # the cache already, so it may not see this file: ask the database again (a fresh
+        # session sees every commit) and drop a file that no longer matches. Either that
+        # commit came first and this check sees it, or it came after the file was in place
+        # and removed it.
+        with begin_mode("DEFERRED"), Session(db.engine) as fresh:  # a read: queue for no lock
+            current = fresh.get(Certificate, certificate.id)
+            if current is None or _pdf_digest(current) != digest:
+                path.unlink(missing_ok=True)
     except OSError:
         log.warning("cannot cache certificate PDFs in %s", cache, exc_info=True)
     return data
+
+
+def _write_private(cache: Path, public_id: str, path: Path, data: bytes) -> None:
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(cache.stat().st_mode) != 0o700:
+        # Versions before this one left the cache readable by anyone, with names that may
+        # since have been anonymised: start it afresh, privately.
+        for old in cache.iterdir():
+            old.unlink(missing_ok=True)
+        cache.chmod(0o700)
+    _remove_pdfs(cache, public_id)  # earlier content (a change of BASE_URL, say)
+    fd, partial = tempfile.mkstemp(dir=cache, prefix=".", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def forget_pdf(certificate: Certificate) -> None:
+    """Remove ``certificate``'s cached PDF now and again when the transaction commits.
+
+    Called when what the PDF shows changes (revocation, restoring, reissue, anonymisation).
+    Removing it only now would let a download between now and the commit cache the old
+    content again; the second removal, after the commit, closes that gap.
+    """
+    cache, public_id = _pdf_cache(), certificate.public_id
+    _remove_pdfs(cache, public_id)
+    db.session.info.setdefault(_FORGET_AFTER_COMMIT, set()).add((cache, public_id))
+
+
+def _remove_pdfs(cache: Path, public_id: str) -> None:
+    for path in cache.glob(f"{public_id}-*.pdf"):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.error("cannot remove the cached certificate PDF %s", path, exc_info=True)
+
+
+@event.listens_for(db.session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    for cache, public_id in session.info.pop(_FORGET_AFTER_COMMIT, ()):
+        _remove_pdfs(cache, public_id)
 
 
 def award_of(certificate: Certificate) -> credentials.Award:
     return credentials.Award(
         credential_id=verify_url(certificate),
         status_index=certificate.id,
+        subject_id=certificate.subject_uuid.urn,
         name=certificate.name,
         course_id=_external("catalog.course", course_slug=certificate.course.slug),
         course_title=certificate.course_title,
@@ -348,15 +432,14 @@ def award_of(certificate: Certificate) -> credentials.Award:
         content_hash=certificate.content_hash,
         completed_at=certificate.completed_at,
         issued_at=certificate.reissued_at or certificate.issued_at,
+        awarded_at=certificate.issued_at,
         score=None if certificate.score is None else pdf.format_score(certificate.score),
         is_manual=certificate.is_manual,
     )
 
 
 def credential_jwt(certificate: Certificate) -> str:
-    return credentials.sign(
-        credentials.build_credential(issuer(), award_of(certificate)), signing_key()
-    )
+    return _sign(credentials.build_credential(issuer(), award_of(certificate)))
 
 
 def revoked_indexes() -> list[int]:
@@ -366,8 +449,7 @@ def revoked_indexes() -> list[int]:
 
 
 def status_list_jwt() -> str:
-    status = credentials.build_status_list(issuer(), revoked_indexes(), utcnow())
-    return credentials.sign(status, signing_key())
+    return _sign(credentials.build_status_list(issuer(), revoked_indexes(), utcnow()))
 
 
 @dataclass

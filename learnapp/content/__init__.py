@@ -5,6 +5,7 @@
 """
 
 from learnapp.content.errors import CourseFileError, Location, Problem
+from learnapp.content.files import resolve_asset
 from learnapp.content.loader import (
     LoadResult,
     Reuse,
@@ -12,7 +13,6 @@ from learnapp.content.loader import (
     check_instructors,
     load_course,
     load_courses,
-    resolve_asset,
 )
 from learnapp.content.render import RenderedLesson, TocEntry, UrlBuilder
 from learnapp.content.specs import (

@@ -11,12 +11,17 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One finding in a course file; ``line`` is 1-based and always >= 1."""
+    """One finding in a course file; ``line`` is 1-based and always >= 1.
+
+    ``code`` names the rule of a quiz-quality finding (``longest-correct``, see
+    :mod:`learnapp.content.quality`), printed after the message so authors can grep for it.
+    """
 
     path: str
     line: int
     message: str
     severity: Severity = "error"
+    code: str = ""
 
     @property
     def is_error(self) -> bool:
@@ -24,7 +29,8 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
+        suffix = f" [{self.code}]" if self.code else ""
+        return f"{self.path}:{self.line}: {prefix}{self.message}{suffix}"
 
 
 class CourseFileError(Exception):

@@ -17,12 +17,17 @@ Moodle:
 - Questions are separated by blank lines; lines starting with ``//`` are comments.
 - ``\\`` escapes ``~ = # { } :`` and ``\\`` itself; ``\\n`` is a line break; any other backslash
   is kept as written.
-- ``$CATEGORY: path`` applies to the questions that follow; it becomes the tag made from the
-  last part of the path (``$course$/top/Week 1`` -> ``week-1``; Moodle's automatic
-  "Default for ..." categories give none).
-- ``::title::`` names the question; a title that is a valid id is the question id, otherwise the
-  id is ``<quiz id>-<slug of the title>`` (or of the question's first words when untitled), so
-  importing the same file again gives the same ids.
+- ``$CATEGORY: path`` applies to the questions that follow; the whole path is kept as their
+  ``category`` (``$course$`` alone, the course's default category, gives none), and its last part
+  becomes a tag (``$course$/top/Week 1`` -> ``week-1``; Moodle's automatic "Default for ..."
+  categories give none).
+- ``// [id:ID] [tag:TAG] ...``, the comment Moodle 3.6+ writes before a question, gives its id and
+  tags. Values that are not valid ids (``Q 12``, ``Week 1``) become their slug (``q-12``,
+  ``week-1``); two names becoming the same id or tag are reported (tags differing only in case
+  are one tag, as in Moodle).
+- ``::title::`` names the question; without ``[id:]``, a title that is a valid id is the question
+  id, otherwise the id is ``<quiz id>-<slug of the title>`` (or of the question's first words
+  when untitled), so importing the same file again gives the same ids.
 - ``[markdown]`` text is kept as Markdown. ``[plain]`` text is escaped so that it shows exactly as
   written. ``[moodle]`` (the default) and ``[html]`` text may hold HTML, which the course syntax
   does not allow (course Markdown is untrusted and raw HTML is shown as text): ``b strong i em
@@ -34,18 +39,22 @@ Moodle:
   Moodle's rounded thirds such as 3 x 33.33333 are completed to exactly 100),
   ``{T}``/``{FALSE#wrong#right}`` true/false, ``{=a =%50%b}`` short answer, ``{#5:0.1}``,
   ``{#1..5}`` and ``{#=5 =%50%5:1}`` numeric, ``{=a -> 1 =b -> 2 = -> extra}`` matching,
-  ``#feedback`` after an answer and ``####general feedback`` (the explanation). Answers in the
-  middle of the text make a missing-word question (the braces become a blank, ``_____``).
+  ``{}`` essay, ``#feedback`` after an answer and ``####general feedback`` (the explanation).
+  Answers in the middle of the text make a missing-word question (the braces become a blank,
+  ``_____``). Each question type reads and writes its own answers (``QuestionType.gift_read``
+  and ``gift_write``); this module holds the syntax they share.
 
-What the course syntax cannot express is reported instead of being changed quietly: essays and
+What the course syntax cannot express is reported instead of being changed quietly:
 descriptions, single choice with several fully correct answers, the numeric "any other answer"
 feedback (``~#...``), short-answer wildcards (``*``), a matching answer shared by two prompts,
 HTML beyond the list above. An import with any problem writes nothing.
 
 Export writes the question text as ``[markdown]`` (answers and feedback inherit it), matching and
-short answers as plain text, multiple-choice weights explicitly, and keeps what GIFT has no syntax
-for (``points``, ``lesson``, several ``tags``, choice ids) in a ``// learnapp: {...}`` comment
-that Moodle ignores and :func:`parse_gift` reads back. Ordering questions, ``pattern`` and
+short answers as plain text, multiple-choice weights explicitly, ``category`` as ``$CATEGORY:``,
+the id and tags as Moodle's ``// [id:...] [tag:...]``, and keeps what GIFT has no syntax for
+(``points``, ``lesson``, choice ids, tags the category would add, an essay's rubric) in a
+``// learnapp: {...}``
+comment that Moodle ignores and :func:`parse_gift` reads back. Ordering questions, ``pattern`` and
 ``case_sensitive`` have no GIFT equivalent and are reported.
 """
 
@@ -55,7 +64,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
@@ -67,7 +76,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from learnapp.content.errors import Location, Problem
-from learnapp.content.fields import is_id, to_decimal
+from learnapp.content.fields import is_id
 from learnapp.content.render import Markdown
 
 #: GIFT files larger than this are refused (the quiz file they make must stay below 1 MB).
@@ -84,7 +93,15 @@ _SHOW = str.maketrans({v: k for k, v in _HIDE.items()})
 _NONCHARACTERS = re.compile("[\ufdd0-\ufdef]")
 _WEIGHT = re.compile(r"%(-?\d+(?:\.\d*)?)%")
 _LOOSE_WEIGHT = re.compile(r"%[^%\s]*%")
-_FORMAT_MARK = re.compile(r"\[(moodle|html|plain|markdown)\]")
+FORMAT_MARK = re.compile(r"\[(moodle|html|plain|markdown)\]")
+#: Moodle writes a question's idnumber and tags on a comment line before it,
+#: ``// [id:ID] [tag:TAG] [tag:TAG]``, with a "]" inside a value written "\]"; the first
+#: ``[id:]`` of the question's comments counts (qformat_gift's write_idnumber_and_tags and
+#: extract_idnumber_and_tags_from_comment, Moodle 3.6+).
+_MOODLE_ID = re.compile(r"\[id:((?:\\\]|[^\]\x00-\x1f\x7f])+)\]")
+_MOODLE_TAG = re.compile(r"\[tag:((?:\\\]|[^\]<>`\x00-\x1f\x7f])*)\]")
+#: ``$CATEGORY:`` path meaning "the course's default category": a question without ``category``.
+NO_CATEGORY = "$course$"
 
 
 # ---- Markdown helpers -------------------------------------------------------------------------
@@ -343,6 +360,8 @@ class GiftQuestion:
 
     line: int
     raw: dict[str, Any]
+    #: The Moodle idnumber (``// [id:...]``) as written, and its line.
+    idnumber: tuple[str, int] | None = None
 
 
 @dataclass
@@ -359,6 +378,8 @@ class _Block:
     lines: list[int]
     first_line: int
     meta: list[tuple[int, str]]
+    #: The other ``//`` comment lines (Moodle's ``// [id:...] [tag:...]`` among them).
+    comments: list[tuple[int, str]] = field(default_factory=list)
 
     def line(self, offset: int) -> int:
         if not self.lines:
@@ -367,24 +388,31 @@ class _Block:
 
 
 def _blocks(text: str) -> Iterable[_Block]:
-    """Split on blank lines, drop ``//`` comments, hide escapes (as Moodle's reader does)."""
+    """Split on blank lines, set ``//`` comments apart, hide escapes (as Moodle's reader does)."""
     current: list[tuple[int, str]] = []
     meta: list[tuple[int, str]] = []
+    comments: list[tuple[int, str]] = []
     for number, raw_line in enumerate([*text.split("\n"), ""], start=1):
         line = raw_line.strip()
         if not line:
             if current:
-                yield _block(current, meta)
+                yield _block(current, meta, comments)
             elif meta:
                 yield _Block("", [], meta[0][0], meta)
-            current, meta = [], []
+            current, meta, comments = [], [], []
         elif line.startswith(META_PREFIX):
             meta.append((number, line[len(META_PREFIX) :].strip()))
-        elif not line.startswith("//"):
+        elif line.startswith("//"):
+            comments.append((number, line))
+        else:
             current.append((number, line))
 
 
-def _block(lines: list[tuple[int, str]], meta: list[tuple[int, str]]) -> _Block:
+def _block(
+    lines: list[tuple[int, str]],
+    meta: list[tuple[int, str]],
+    comments: list[tuple[int, str]],
+) -> _Block:
     chars: list[str] = []
     where: list[int] = []
     for index, (number, line) in enumerate(lines):
@@ -408,15 +436,15 @@ def _block(lines: list[tuple[int, str]], meta: list[tuple[int, str]]) -> _Block:
                 chars.append(char)
                 position += 1
             where.append(number)
-    return _Block("".join(chars), where, lines[0][0], meta)
+    return _Block("".join(chars), where, lines[0][0], meta, comments)
 
 
-def _show(text: str) -> str:
+def show(text: str) -> str:
     """Escaped characters back as themselves."""
     return text.translate(_SHOW)
 
 
-def _split(text: str, start: int, seps: str) -> list[tuple[str, int, str]]:
+def split_answers(text: str, start: int, seps: str) -> list[tuple[str, int, str]]:
     """Split ``text`` (found at ``start``) before each separator; parts keep their separator."""
     parts: list[tuple[str, int, str]] = []
     begin = 0
@@ -428,13 +456,19 @@ def _split(text: str, start: int, seps: str) -> list[tuple[str, int, str]]:
     return parts
 
 
-class _Parser:
+class GiftReader:
+    """Reads GIFT text; question types read their own answers through it (``gift_read``)."""
+
     def __init__(self, text: str, path: str, quiz_id: str) -> None:
         self.text = text
         self.path = path
         self.quiz_id = quiz_id
         self.result = GiftParse()
+        #: The current ``$CATEGORY:`` path (None: none, or the course's default category).
+        self.category: str | None = None
         self.category_tag: str | None = None
+        #: LearnApp tag -> the first Moodle tag name that became it, and its line.
+        self.tag_names: dict[str, tuple[str, int]] = {}
         self.problems_here: list[Problem] = []
 
     def problem(self, line: int, message: str) -> None:
@@ -464,14 +498,18 @@ class _Parser:
         if text.startswith("$CATEGORY:"):
             end = text.find("\n")
             end = len(text) if end < 0 else end
-            self.category_tag = _category_tag(_show(text[len("$CATEGORY:") : end]))
+            path = show(text[len("$CATEGORY:") : end]).strip()
+            self.category = None if path in ("", NO_CATEGORY) else path
+            self.category_tag = _category_tag(path)
             rest = text[end + 1 :] if end < len(text) else ""
             if not rest.strip():
                 if block.meta:
                     self.problem(block.meta[0][0], "a // learnapp: comment must precede a question")
                 return None
             offset = end + 1
-            block = _Block(rest, block.lines[offset:], block.line(offset), block.meta)
+            block = _Block(
+                rest, block.lines[offset:], block.line(offset), block.meta, block.comments
+            )
             text = rest
         if not text.strip():
             self.problem(block.first_line, "a // learnapp: comment must precede a question")
@@ -485,7 +523,7 @@ class _Parser:
             if end < 0:
                 self.problem(line, 'the question title has no closing "::"')
                 return None
-            title = _show(text[2:end]).strip()
+            title = show(text[2:end]).strip()
             start = end + 2
             while start < len(text) and text[start].isspace():
                 start += 1
@@ -522,33 +560,76 @@ class _Parser:
         answer_text = body[opening + 1 : closing]
         before, after = body[:opening], body[closing + 1 :]
         prompt_source = before + (BLANK_MARK + after if after.strip() else "")
-        fmt, prompt_source = _format_of(prompt_source.strip(), "moodle")
+        fmt, prompt_source = format_of(prompt_source.strip(), "moodle")
         prompt = self.text_md(prompt_source, fmt, line, "question text")
         if not prompt.strip():
             self.problem(line, "the question has no text")
         general = ""
         separator = answer_text.rfind("####")
         if separator >= 0:
-            general_fmt, general_source = _format_of(answer_text[separator + 4 :].strip(), fmt)
+            general_fmt, general_source = format_of(answer_text[separator + 4 :].strip(), fmt)
             general = self.text_md(general_source, general_fmt, line, "general feedback")
             answer_text = answer_text[:separator]
         kind, data = self.answers(answer_text, answers_at, fmt, block, line)
         if kind is None:
             return None
+        idnumber, moodle_tags = self.moodle_annotations(block.comments)
         raw["id"] = title  # resolved in assign_ids
         raw["type"] = kind
-        if self.category_tag:
-            raw["tags"] = [self.category_tag]
+        tags = [self.category_tag] if self.category_tag else []
+        tags += [tag for tag in moodle_tags if tag not in tags]
+        if tags:
+            raw["tags"] = tags
+        if self.category:
+            raw["category"] = self.category
         raw["prompt"] = prompt
         raw.update(data)
         if general:
             raw["explanation"] = general
-        question = GiftQuestion(line, raw)
+        question = GiftQuestion(line, raw, idnumber)
         self.apply_meta(question, block.meta)
         return question
 
+    def moodle_annotations(
+        self, comments: list[tuple[int, str]]
+    ) -> tuple[tuple[str, int] | None, list[str]]:
+        """The idnumber (as written, with its line) and the tags of Moodle's
+        ``// [id:...] [tag:...]`` comments, tags made LearnApp tags (:meth:`tag_for`)."""
+        idnumber: tuple[str, int] | None = None
+        tags: list[str] = []
+        for line, text in comments:
+            match = _MOODLE_ID.search(text)
+            if idnumber is None and match:
+                value = match.group(1).replace("\\]", "]").strip()
+                idnumber = (value, line) if value else None
+            for found in _MOODLE_TAG.finditer(text):
+                name = found.group(1).replace("\\]", "]").strip()
+                tag = self.tag_for(name, line) if name else None
+                if tag is not None and tag not in tags:
+                    tags.append(tag)
+        return idnumber, tags
+
+    def tag_for(self, name: str, line: int) -> str | None:
+        """The LearnApp tag for Moodle tag ``name``: itself if it is a valid id, else its slug
+        (``Week 1`` -> ``week-1``). Moodle tags differing only in case are one tag there and
+        here; two other names becoming the same tag would merge two ``draw:`` pools, so that
+        is reported."""
+        tag = name if is_id(name) else slug(name, 64)
+        if not tag:
+            self.problem(line, f'tag "{name}" has no letters or digits to make a tag from')
+            return None
+        first, first_line = self.tag_names.setdefault(tag, (name, line))
+        if first.casefold() != name.casefold():
+            self.problem(
+                line,
+                f'tags "{first}" (line {first_line}) and "{name}" both become tag "{tag}";'
+                " rename one",
+            )
+            return None
+        return tag
+
     def text_md(self, source: str, fmt: str, line: int, what: str) -> str:
-        markdown, issues = to_markdown(_show(source), fmt)
+        markdown, issues = to_markdown(show(source), fmt)
         for issue in issues:
             self.problem(line, f"{what}: {issue}")
         return markdown.replace(BLANK_MARK, BLANK)
@@ -556,31 +637,25 @@ class _Parser:
     def answers(
         self, text: str, start: int, fmt: str, block: _Block, line: int
     ) -> tuple[str | None, dict[str, Any]]:
+        """The type and type-specific keys of the answers ``{...}``: the first question type,
+        by ``gift_rank``, that recognises their syntax reads them."""
+        from learnapp.quizzes.questions import QUESTION_TYPES
+
         stripped = text.strip()
         lead = start + len(text) - len(text.lstrip())
-        if not stripped:
-            self.problem(line, "essay questions ({}) are not supported by LearnApp")
-            return None, {}
-        if stripped.startswith("#"):
-            return self.numeric(stripped[1:], lead + 1, fmt, block, line)
-        if "~" in stripped:
-            return self.choices(stripped, lead, fmt, block, line)
-        if "=" in stripped and "->" in stripped:
-            return self.matching(stripped, lead, fmt, block, line)
-        check = stripped.split("#", 1)[0].strip() if stripped.find("#") > 0 else stripped
-        if check in ("T", "TRUE", "F", "FALSE"):
-            return self.true_false(stripped, fmt, line)
-        if check.upper() in ("T", "TRUE", "F", "FALSE") and "=" not in stripped:
-            self.problem(
-                line,
-                f'"{check}": write T, TRUE, F or FALSE in capitals for a true/false question'
-                " (as written, Moodle reads a short answer)",
-            )
-            return None, {}
-        return self.short(stripped, lead, fmt, block, line)
+        readers = sorted(
+            (kind for kind in QUESTION_TYPES.values() if kind.gift_rank is not None),
+            key=lambda kind: kind.gift_rank or 0,
+        )
+        for kind in readers:
+            if kind.gift_recognises(stripped):
+                data = kind.gift_read(self, stripped, lead, fmt, block.line, line)
+                return (None, {}) if data is None else (kind.name, data)
+        self.problem(line, "these answers are not GIFT syntax LearnApp knows")
+        return None, {}
 
-    def _weighted(
-        self, part: str, at: int, block: _Block, default: Decimal
+    def weighted(
+        self, part: str, at: int, line_at: Callable[[int], int], default: Decimal
     ) -> tuple[Decimal, str, int]:
         """Split a leading ``%n%`` weight off an answer (GIFT's ``%50%``)."""
         body = part.lstrip()
@@ -590,237 +665,19 @@ class _Parser:
             if match is None:
                 loose = _LOOSE_WEIGHT.match(body)
                 if loose is not None:
-                    self.problem(
-                        block.line(at), f"weight {loose.group(0)} is not a number of percent"
-                    )
+                    self.problem(line_at(at), f"weight {loose.group(0)} is not a number of percent")
                 return default, body, at
             return Decimal(match.group(1)), body[match.end() :], at + match.end()
         return default, body, at
 
-    def _feedback(self, text: str, fmt: str, line: int) -> tuple[str, str]:
+    def feedback(self, text: str, fmt: str, line: int) -> tuple[str, str]:
         """Split ``answer#feedback``; feedback is formatted text."""
         answer, _, feedback = text.partition("#")
         feedback_md = ""
         if feedback.strip():
-            feedback_fmt, feedback_source = _format_of(feedback.strip(), fmt)
+            feedback_fmt, feedback_source = format_of(feedback.strip(), fmt)
             feedback_md = self.text_md(feedback_source, feedback_fmt, line, "feedback")
         return answer.strip(), feedback_md
-
-    def choices(
-        self, text: str, start: int, fmt: str, block: _Block, line: int
-    ) -> tuple[str | None, dict[str, Any]]:
-        single = "=" in text
-        parts = [p for p in _split(text, start, "~=") if p[0].strip() or p[2]]
-        if parts and not parts[0][2] and not parts[0][0].strip():
-            parts = parts[1:]
-        if len(parts) < 2:
-            self.problem(line, "a multiple-choice question needs at least two answers")
-            return None, {}
-        choices: list[dict[str, Any]] = []
-        full = 0
-        bad = False
-        for part, at, sep in parts:
-            where = block.line(at)
-            if sep == "=":
-                weight, body, _ = Decimal(100), part.strip(), at
-            else:
-                weight, body, _ = self._weighted(part, at, block, Decimal(0))
-            answer, feedback = self._feedback(body, fmt, where)
-            answer_fmt, answer = _format_of(answer, fmt)
-            choice_text = self.text_md(answer, answer_fmt, where, "answer")
-            if not choice_text.strip():
-                self.problem(where, "an answer has no text")
-                bad = True
-                continue
-            if not Decimal(-100) <= weight <= Decimal(100):
-                self.problem(where, f"weight {_number(weight)}% is outside -100% to 100%")
-                bad = True
-                continue
-            choice: dict[str, Any] = {"text": choice_text}
-            if single:
-                if weight == 100:
-                    full += 1
-                    choice["correct"] = True
-                elif weight:
-                    choice["weight"] = _number(weight)
-            else:
-                choice["weight"] = _number(weight)
-            if feedback:
-                choice["feedback"] = feedback
-            choices.append(choice)
-        if single and full != 1:
-            self.problem(
-                line,
-                f"single-choice question with {full} fully correct answers: LearnApp needs exactly"
-                " one (use ~%100% weights without = for a multiple-choice question)",
-            )
-        if not single and not bad and not any(c["weight"] > 0 for c in choices):
-            self.problem(line, "multiple-choice question without a positive weight (~%50%...)")
-        elif not single and not bad:
-            _complete_weights(choices)
-        return ("single" if single else "multiple"), {"choices": choices}
-
-    def true_false(self, text: str, fmt: str, line: int) -> tuple[str | None, dict[str, Any]]:
-        bits = text.split("#", 2)
-        answer = bits[0].strip() in ("T", "TRUE")
-        texts = []
-        for bit in bits[1:]:
-            bit_fmt, source = _format_of(bit.strip(), fmt)
-            texts.append(self.text_md(source, bit_fmt, line, "feedback") if source else "")
-        wrong = texts[0] if texts else ""
-        right = texts[1] if len(texts) > 1 else ""
-        data: dict[str, Any] = {"answer": answer}
-        feedback_true, feedback_false = (right, wrong) if answer else (wrong, right)
-        if feedback_true:
-            data["feedback_true"] = feedback_true
-        if feedback_false:
-            data["feedback_false"] = feedback_false
-        return "true_false", data
-
-    def short(
-        self, text: str, start: int, fmt: str, block: _Block, line: int
-    ) -> tuple[str | None, dict[str, Any]]:
-        answers: list[Any] = []
-        parts = _split(text, start, "=")
-        if not parts[0][0].strip():
-            parts = parts[1:]
-        for part, at, _sep in parts:
-            where = block.line(at)
-            weight, body, _ = self._weighted(part, at, block, Decimal(100))
-            answer, feedback = self._feedback(body, fmt, where)
-            _fmt, answer = _format_of(answer, fmt)
-            answer = _show(answer).strip()
-            if re.search(r"(?<!\\)\*", answer):
-                self.problem(
-                    where,
-                    f'short answer "{answer}" uses the wildcard *: LearnApp compares answers'
-                    " literally (write \\* for an asterisk, or use pattern: in the quiz file)",
-                )
-                continue
-            # The grader collapses spaces anyway; doing it here keeps export and import stable.
-            answer = " ".join(answer.replace("\\*", "*").split())
-            if not answer:
-                self.problem(where, "an answer has no text")
-                continue
-            if not Decimal(0) <= weight <= Decimal(100):
-                self.problem(where, f"weight {_number(weight)}% is outside 0% to 100%")
-                continue
-            if weight == 100 and not feedback:
-                answers.append(answer)
-            else:
-                entry: dict[str, Any] = {"text": answer}
-                if weight != 100:
-                    entry["weight"] = _number(weight)
-                if feedback:
-                    entry["feedback"] = feedback
-                answers.append(entry)
-        return "short", {"answers": answers}
-
-    def numeric(
-        self, text: str, start: int, fmt: str, block: _Block, line: int
-    ) -> tuple[str | None, dict[str, Any]]:
-        wrong = text.find("~")
-        if wrong >= 0:
-            self.problem(
-                block.line(start + wrong),
-                "numeric feedback for any other answer (~#...) has no equivalent in LearnApp; put"
-                " it in the general feedback (####) instead",
-            )
-            return None, {}
-        parts = _split(text, start, "=")
-        if not parts[0][0].strip():
-            parts = parts[1:]
-        if not parts:
-            self.problem(line, "a numeric question needs at least one answer")
-            return None, {}
-        answers: list[Any] = []
-        for part, at, _sep in parts:
-            where = block.line(at)
-            weight, body, _ = self._weighted(part, at, block, Decimal(100))
-            answer, feedback = self._feedback(body, fmt, where)
-            _fmt, answer = _format_of(answer, fmt)
-            answer = _show(answer).strip()
-            entry = self._numeric_entry(answer, where)
-            if entry is None:
-                continue
-            if not Decimal(0) <= weight <= Decimal(100):
-                self.problem(where, f"weight {_number(weight)}% is outside 0% to 100%")
-                continue
-            if weight != 100:
-                entry["weight"] = _number(weight)
-            if feedback:
-                entry["feedback"] = feedback
-            answers.append(entry)
-        return "numeric", {"answers": answers}
-
-    def _numeric_entry(self, answer: str, where: int) -> dict[str, Any] | None:
-        if answer.find("..") > 0:
-            low_text, _, high_text = answer.partition("..")
-            low, high = to_decimal(low_text), to_decimal(high_text)
-            if low is None or high is None:
-                self.problem(where, f'numeric range "{answer}" is not two numbers min..max')
-                return None
-            if low > high:
-                self.problem(where, f'numeric range "{answer}" has its minimum above its maximum')
-                return None
-            return {"min": _number(low), "max": _number(high)}
-        if answer.find(":") > 0:
-            value_text, _, tolerance_text = answer.partition(":")
-            value, tolerance = to_decimal(value_text), to_decimal(tolerance_text)
-            if value is None or tolerance is None or tolerance < 0:
-                self.problem(where, f'numeric answer "{answer}" is not a number:tolerance')
-                return None
-            entry = {"value": _number(value)}
-            if tolerance:
-                entry["tolerance"] = _number(tolerance)
-            return entry
-        value = to_decimal(answer)
-        if value is None:
-            self.problem(where, f'numeric answer "{answer}" is not a number')
-            return None
-        return {"value": _number(value)}
-
-    def matching(
-        self, text: str, start: int, fmt: str, block: _Block, line: int
-    ) -> tuple[str | None, dict[str, Any]]:
-        parts = _split(text, start, "=")
-        if not parts[0][0].strip():
-            parts = parts[1:]
-        pairs: list[dict[str, Any]] = []
-        distractors: list[str] = []
-        seen: dict[str, str] = {}
-        for part, at, _sep in parts:
-            where = block.line(at)
-            if "->" not in part:
-                self.problem(where, 'a matching answer needs "prompt -> answer"')
-                continue
-            left, _, right = part.partition("->")
-            # A matching answer is a one-line label (a select option): spaces collapse.
-            answer = escape_markdown(" ".join(_show(right).split()))
-            if not answer:
-                self.problem(where, "a matching answer has no text after ->")
-                continue
-            key = " ".join(_show(right).split()).casefold()
-            if key in seen:
-                self.problem(
-                    where,
-                    f'answer "{_show(right).strip()}" is used twice; LearnApp matching needs a'
-                    " different answer for each prompt",
-                )
-                continue
-            seen[key] = answer
-            left_fmt, left_source = _format_of(left.strip(), fmt)
-            prompt = self.text_md(left_source, left_fmt, where, "matching prompt")
-            if prompt.strip():
-                pairs.append({"prompt": prompt, "answer": answer})
-            else:
-                distractors.append(answer)
-        if len(pairs) < 2:
-            self.problem(line, "a matching question needs at least two prompt -> answer pairs")
-        data: dict[str, Any] = {"pairs": pairs}
-        if distractors:
-            data["distractors"] = distractors
-        return "matching", data
 
     # ---- metadata, ids, validation -----------------------------------------------------------
     def apply_meta(self, question: GiftQuestion, meta: list[tuple[int, str]]) -> None:
@@ -830,18 +687,22 @@ class _Parser:
             except ValueError:
                 self.problem(line, "// learnapp: must be followed by a JSON object")
                 continue
-            if not isinstance(value, dict) or not set(value) <= set(META_KEYS):
-                self.problem(line, f"// learnapp: takes a JSON object with {', '.join(META_KEYS)}")
+            from learnapp.quizzes.questions import QUESTION_TYPES
+
+            kept = QUESTION_TYPES[question.raw["type"]].gift_kept
+            allowed = (*META_KEYS, *kept)
+            if not isinstance(value, dict) or not set(value) <= set(allowed):
+                self.problem(line, f"// learnapp: takes a JSON object with {', '.join(allowed)}")
                 continue
             raw = question.raw
-            for key in ("points", "tags", "lesson"):
+            for key in ("points", "tags", "lesson", *kept):
                 if key in value:
                     raw[key] = value[key]
             ids = value.get("ids")
             if ids is not None:
                 self._apply_ids(raw, ids, line)
         # Keep the course syntax's key order whatever the comment set.
-        order = ["id", "type", "points", "tags", "lesson", "prompt"]
+        order = ["id", "type", "points", "tags", "category", "lesson", "prompt"]
         rest = {k: v for k, v in question.raw.items() if k not in order}
         question.raw = {
             **{k: question.raw[k] for k in order if k in question.raw and question.raw[k] != []},
@@ -849,31 +710,14 @@ class _Parser:
         }
 
     def _apply_ids(self, raw: dict[str, Any], ids: object, line: int) -> None:
-        items: list[Any]
-        if raw["type"] in ("single", "multiple"):
-            items = raw["choices"]
-        elif raw["type"] == "matching":
-            raw["distractors"] = [{"text": d} for d in raw.get("distractors", [])]
-            items = [*raw["pairs"], *raw["distractors"]]
-        else:
-            items = []
-        if not isinstance(ids, list) or len(ids) != len(items):
-            self.problem(
-                line, f"// learnapp: ids must list one id (or null) per item ({len(items)})"
-            )
+        from learnapp.quizzes.questions import QUESTION_TYPES
+
+        kind = QUESTION_TYPES[raw["type"]]
+        count = len(kind.gift_items(raw))
+        if not isinstance(ids, list) or len(ids) != count:
+            self.problem(line, f"// learnapp: ids must list one id (or null) per item ({count})")
             return
-        for item, ident in zip(items, ids, strict=True):
-            if ident is not None:
-                item["id"] = ident
-                item_keys = list(item)
-                item_keys.remove("id")
-                reordered = {"id": ident, **{k: item[k] for k in item_keys}}
-                item.clear()
-                item.update(reordered)
-        if raw["type"] == "matching":
-            raw["distractors"] = [d if "id" in d else d["text"] for d in raw["distractors"]]
-            if not raw["distractors"]:
-                del raw["distractors"]
+        kind.gift_set_ids(raw, ids)
 
     def validate(self, question: GiftQuestion) -> None:
         from learnapp.quizzes.questions import QUESTION_TYPES
@@ -888,9 +732,38 @@ class _Parser:
                 self.problem(problem.line, message)
 
     def assign_ids(self) -> None:
+        """Question ids: a Moodle idnumber (``// [id:...]``) first, then a title that is a valid
+        id, then ``<quiz id>-<slug>`` of the title or of the first words."""
         used: dict[str, int] = {}
-        pending: list[GiftQuestion] = []
+        #: id -> the idnumber it was made from
+        made_from: dict[str, str] = {}
+        titled: list[GiftQuestion] = []
         for question in self.result.questions:
+            if question.idnumber is None:
+                titled.append(question)
+                continue
+            text, line = question.idnumber
+            ident = text if is_id(text) else slug(text, 64)
+            if not ident:
+                self.result.problems.append(
+                    Problem(self.path, line, f"[id:{text}] has no letters or digits to make an id")
+                )
+                titled.append(question)
+                continue
+            if ident in used:
+                other = made_from[ident]
+                message = (
+                    f"duplicate [id:{text}] (also on line {used[ident]})"
+                    if other == text
+                    else f"[id:{text}] and [id:{other}] (line {used[ident]}) both become"
+                    f' question id "{ident}"; change one'
+                )
+                self.result.problems.append(Problem(self.path, line, message))
+            used.setdefault(ident, line)
+            made_from.setdefault(ident, text)
+            question.raw["id"] = ident
+        pending: list[GiftQuestion] = []
+        for question in titled:
             title = question.raw["id"]
             if isinstance(title, str) and is_id(title):
                 if title in used:
@@ -923,7 +796,7 @@ class _Parser:
 BLANK_MARK = "\ufdef"
 
 
-def _complete_weights(choices: list[dict[str, Any]]) -> None:
+def complete_weights(choices: list[dict[str, Any]]) -> None:
     """Make positive weights that Moodle rounded (3 x 33.33333) add up to exactly 100 %.
 
     Moodle writes 1/3, 1/6, 1/7 and 1/9 as five-decimal weights; the course checker wants the
@@ -933,12 +806,12 @@ def _complete_weights(choices: list[dict[str, Any]]) -> None:
     total = sum((Decimal(str(c["weight"])) for c in positive), Decimal(0))
     if Decimal("99.99") <= total < 100:
         largest = max(positive, key=lambda c: Decimal(str(c["weight"])))
-        largest["weight"] = _number(Decimal(str(largest["weight"])) + 100 - total)
+        largest["weight"] = gift_number(Decimal(str(largest["weight"])) + 100 - total)
 
 
-def _format_of(text: str, default: str) -> tuple[str, str]:
+def format_of(text: str, default: str) -> tuple[str, str]:
     """Strip a leading ``[format]`` marker; unknown markers stay part of the text."""
-    match = _FORMAT_MARK.match(text)
+    match = FORMAT_MARK.match(text)
     if match:
         return match.group(1), text[match.end() :].strip()
     return default, text
@@ -946,8 +819,10 @@ def _format_of(text: str, default: str) -> tuple[str, str]:
 
 def _category_tag(path: str) -> str | None:
     """The tag for a ``$CATEGORY:`` path: its last part, unless that is ``$course$``, ``top``
-    or one of Moodle's automatic "Default for ..." categories."""
-    parts = [p.strip() for p in path.split("/") if p.strip()]
+    or one of Moodle's automatic "Default for ..." categories. Parts are separated by "/";
+    Moodle writes a "/" inside a category name as "//"."""
+    parts = [p.replace("//", "/").strip() for p in re.split(r"(?<!/)/(?!/)", path)]
+    parts = [p for p in parts if p]
     parts = [
         p
         for p in parts
@@ -960,7 +835,18 @@ def _category_tag(path: str) -> str | None:
     return slug(parts[-1], 64) or None
 
 
-def _number(value: Decimal) -> int | float | str:
+def _category_line(path: str) -> str:
+    """A ``$CATEGORY:`` path as written after the colon: as is, but for backslashes, which
+    GIFT readers (Moodle's and ours) take as escapes."""
+    return path.replace("\\", "\\\\")
+
+
+def _moodle_value(text: str) -> str:
+    """An ``[id:...]`` or ``[tag:...]`` value, with "]" escaped as Moodle writes it."""
+    return text.replace("]", "\\]")
+
+
+def gift_number(value: Decimal) -> int | float | str:
     """A YAML-friendly exact number: an int, a float that reads back the same, or a string."""
     if value == value.to_integral_value():
         return int(value)
@@ -974,7 +860,7 @@ def parse_gift(text: str, path: str, quiz_id: str) -> GiftParse:
     """Parse GIFT ``text`` (from ``path``) into questions whose generated ids start with
     ``quiz_id``; every question is validated as the course checker would."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return _Parser(text, path, quiz_id).parse()
+    return GiftReader(text, path, quiz_id).parse()
 
 
 # ---- writing quiz files -------------------------------------------------------------------------
@@ -1046,29 +932,35 @@ def quiz_file_text(front_matter: str, intro: str, questions: Iterable[Mapping[st
 # ---- exporting ------------------------------------------------------------------------------
 
 
-def _gift_escape(text: str) -> str:
+def gift_escape(text: str) -> str:
     out = text.replace("\\", "\\\\")
     for char in _ESCAPABLE:
         out = out.replace(char, "\\" + char)
     return out.replace("\r", "").replace("\n", "\\n")
 
 
-def _gift_markdown(text: str) -> str:
+def gift_markdown(text: str) -> str:
     """Formatted GIFT text from Markdown, protected from being read as a weight or a format
     marker by an explicit ``[markdown]`` (which Moodle strips after reading the weight)."""
     text = text.strip()
-    if text.startswith("%") or _FORMAT_MARK.match(text):
+    if text.startswith("%") or FORMAT_MARK.match(text):
         text = "[markdown]" + text
-    return _gift_escape(text)
+    return gift_escape(text)
 
 
-def _percent(value: Decimal | Fraction) -> str:
+def answer_feedback(item: Mapping[str, Any]) -> str:
+    """``#feedback`` for an answer mapping with ``feedback:`` (empty without)."""
+    feedback = item.get("feedback")
+    return f"#{gift_markdown(str(feedback))}" if feedback else ""
+
+
+def gift_percent(value: Decimal | Fraction) -> str:
     if isinstance(value, Fraction):
         value = Decimal(value.numerator) / Decimal(value.denominator)
     return format(value.normalize(), "f") if value != value.to_integral_value() else str(int(value))
 
 
-def _even_weights(total: int, count: int) -> list[Decimal]:
+def even_weights(total: int, count: int) -> list[Decimal]:
     """``total`` split into ``count`` weights of at most 5 decimals that add up exactly."""
     share = Fraction(total, count)
     exact = Decimal(share.numerator) / Decimal(share.denominator)
@@ -1078,7 +970,9 @@ def _even_weights(total: int, count: int) -> list[Decimal]:
     return [Decimal(total) - base * (count - 1), *([base] * (count - 1))]
 
 
-class _Exporter:
+class GiftWriter:
+    """Writes GIFT; question types write their own answers (``gift_write``)."""
+
     def __init__(self, path: str, skip_unsupported: bool = False) -> None:
         self.path = path
         self.skip = skip_unsupported
@@ -1092,32 +986,42 @@ class _Exporter:
         self.problems.append(Problem(self.path, max(1, line), message, severity))
 
     def question(self, raw: Mapping[str, Any], line: int) -> str | None:
-        kind = raw["type"]
-        body = getattr(self, f"_{kind}")(raw, line)
+        from learnapp.quizzes.questions import QUESTION_TYPES
+
+        body = QUESTION_TYPES[raw["type"]].gift_write(self, raw, line)
         if body is None:
             return None
         lines: list[str] = []
-        tags = [str(t) for t in raw.get("tags") or []]
-        first = tags[0] if tags else None
-        if first != self.category:
-            lines.append(f"$CATEGORY: {first if first else '$course$'}")
+        category = str(raw["category"]) if raw.get("category") else None
+        if category != self.category:
+            lines.append(f"$CATEGORY: {_category_line(category) if category else NO_CATEGORY}")
             lines.append("")
-            self.category = first
+            self.category = category
+        # Moodle's own comment: the id and the tags, except the one the category gives back.
+        tags = [str(t) for t in raw.get("tags") or []]
+        implied = _category_tag(category) if category else None
+        written = [tag for tag in tags if tag != implied]
+        moodle = [f"[id:{_moodle_value(str(raw['id']))}]"]
+        moodle += [f"[tag:{_moodle_value(tag)}]" for tag in written]
+        lines.append("// " + " ".join(moodle))
         meta: dict[str, Any] = {}
         if raw.get("points") not in (None, 1):
             meta["points"] = raw["points"]
-        if len(tags) > 1 or (first is not None and _category_tag(first) != first):
-            meta["tags"] = tags  # what $CATEGORY: alone would not give back
+        if list(dict.fromkeys([*([implied] if implied else []), *written])) != tags:
+            meta["tags"] = tags  # what $CATEGORY: and [tag:] alone would not give back
         if raw.get("lesson") is not None:
             meta["lesson"] = raw["lesson"]
         ids = self._ids(raw)
         if ids is not None:
             meta["ids"] = ids
+        for key in QUESTION_TYPES[raw["type"]].gift_kept:
+            if raw.get(key) is not None:
+                meta[key] = raw[key]
         if meta:
             lines.append(f"{META_PREFIX} {json.dumps(meta, ensure_ascii=False)}")
-        head = f"::{raw['id']}::[markdown]{_gift_escape(str(raw['prompt']).strip())}"
+        head = f"::{raw['id']}::[markdown]{gift_escape(str(raw['prompt']).strip())}"
         explanation = raw.get("explanation")
-        general = f"####{_gift_markdown(str(explanation))}" if explanation else ""
+        general = f"####{gift_markdown(str(explanation))}" if explanation else ""
         if general and body.endswith("\n"):
             general = f"\t{general}\n"  # one answer a line: so is the general feedback
         lines.append(f"{head}{{{body}{general}}}")
@@ -1125,137 +1029,11 @@ class _Exporter:
 
     @staticmethod
     def _ids(raw: Mapping[str, Any]) -> list[Any] | None:
-        if raw["type"] in ("single", "multiple"):
-            items = list(raw.get("choices") or [])
-        elif raw["type"] == "matching":
-            items = [*(raw.get("pairs") or []), *(raw.get("distractors") or [])]
-        else:
-            return None
+        from learnapp.quizzes.questions import QUESTION_TYPES
+
+        items = QUESTION_TYPES[raw["type"]].gift_items(raw)
         ids = [item.get("id") if isinstance(item, Mapping) else None for item in items]
         return ids if any(i is not None for i in ids) else None
-
-    @staticmethod
-    def _feedback(item: Mapping[str, Any]) -> str:
-        feedback = item.get("feedback")
-        return f"#{_gift_markdown(str(feedback))}" if feedback else ""
-
-    def _single(self, raw: Mapping[str, Any], line: int) -> str:
-        out = "\n"
-        for choice in raw["choices"]:
-            weight = to_decimal(choice.get("weight")) if choice.get("weight") is not None else None
-            if choice.get("correct") or weight == 100:
-                mark = "="
-            elif weight:
-                mark = f"~%{_percent(weight)}%"
-            else:
-                mark = "~"
-            out += f"\t{mark}{_gift_markdown(str(choice['text']))}{self._feedback(choice)}\n"
-        return out
-
-    def _multiple(self, raw: Mapping[str, Any], line: int) -> str:
-        choices = list(raw["choices"])
-        explicit = [
-            to_decimal(c.get("weight")) if c.get("weight") is not None else None for c in choices
-        ]
-        correct = [
-            (w > 0) if w is not None else bool(c.get("correct"))
-            for c, w in zip(choices, explicit, strict=True)
-        ]
-        right, wrong = sum(correct), len(choices) - sum(correct)
-        defaults_right = iter(_even_weights(100, right) if right else [])
-        defaults_wrong = iter(_even_weights(-100, wrong) if wrong else [])
-        out = "\n"
-        for choice, weight, is_right in zip(choices, explicit, correct, strict=True):
-            if weight is None:
-                weight = next(defaults_right) if is_right else next(defaults_wrong)
-            mark = f"~%{_percent(weight)}%" if weight else "~"
-            out += f"\t{mark}{_gift_markdown(str(choice['text']))}{self._feedback(choice)}\n"
-        return out
-
-    def _true_false(self, raw: Mapping[str, Any], line: int) -> str:
-        answer = bool(raw["answer"])
-        feedback_true = str(raw.get("feedback_true") or "")
-        feedback_false = str(raw.get("feedback_false") or "")
-        right, wrong = (
-            (feedback_true, feedback_false) if answer else (feedback_false, feedback_true)
-        )
-        out = "TRUE" if answer else "FALSE"
-        if wrong:
-            out += f"#{_gift_markdown(wrong)}"
-        elif right:
-            out += "#"
-        if right:
-            out += f"#{_gift_markdown(right)}"
-        return out
-
-    def _short(self, raw: Mapping[str, Any], line: int) -> str | None:
-        if raw.get("pattern") is not None:
-            self.problem(line, f'question "{raw["id"]}": GIFT has no pattern: for short answers')
-            return None
-        if raw.get("case_sensitive"):
-            self.problem(line, f'question "{raw["id"]}": GIFT short answers ignore case')
-            return None
-        out = "\n"
-        for answer in raw.get("answers") or []:
-            item = answer if isinstance(answer, Mapping) else {"text": answer}
-            text = " ".join(str(item["text"]).split()).replace("*", "\\*")
-            weight = to_decimal(item.get("weight")) if item.get("weight") is not None else None
-            mark = "="
-            if (weight is not None and weight != 100) or text.startswith("%"):
-                mark += f"%{_percent(weight if weight is not None else Decimal(100))}%"
-            if _FORMAT_MARK.match(text):
-                self.problem(
-                    line, f'question "{raw["id"]}": a short answer cannot start with "[" in GIFT'
-                )
-                return None
-            out += f"\t{mark}{_gift_escape(text)}{self._feedback(item)}\n"
-        return out
-
-    def _numeric(self, raw: Mapping[str, Any], line: int) -> str:
-        entries = []
-        for answer in raw["answers"]:
-            item = answer if isinstance(answer, Mapping) else {"value": answer}
-            if item.get("value") is not None:
-                text = _percent(to_decimal(item["value"]) or Decimal(0))
-                tolerance = to_decimal(item.get("tolerance")) if item.get("tolerance") else None
-                if tolerance:
-                    text += f":{_percent(tolerance)}"
-            else:
-                low = to_decimal(item["min"]) or Decimal(0)
-                high = to_decimal(item["max"]) or Decimal(0)
-                text = f"{_percent(low)}..{_percent(high)}"
-            weight = to_decimal(item.get("weight")) if item.get("weight") is not None else None
-            entries.append((text, weight, self._feedback(item)))
-        if len(entries) == 1 and entries[0][1] in (None, 100) and not entries[0][2]:
-            return f"#{entries[0][0]}"  # {#1822:5}
-        out = "#\n"
-        for text, weight, feedback in entries:
-            mark = "=" if weight in (None, 100) else f"=%{_percent(weight)}%"
-            out += f"\t{mark}{text}{feedback}\n"
-        return out
-
-    def _matching(self, raw: Mapping[str, Any], line: int) -> str | None:
-        out = "\n"
-        answers = [(p["prompt"], p["answer"]) for p in raw["pairs"]]
-        for distractor in raw.get("distractors") or []:
-            text = distractor["text"] if isinstance(distractor, Mapping) else distractor
-            answers.append(("", text))
-        for prompt, answer in answers:
-            plain, lossy = markdown_to_plain(str(answer))
-            if lossy:
-                self.problem(
-                    line,
-                    f'question "{raw["id"]}": matching answer "{answer}" has Markdown formatting,'
-                    " but GIFT matching answers are plain text",
-                )
-                return None
-            left = _gift_markdown(str(prompt)).replace("->", "-\\>") if prompt else ""
-            out += f"\t={left} -> {_gift_escape(plain.strip())}\n"
-        return out
-
-    def _ordering(self, raw: Mapping[str, Any], line: int) -> None:
-        self.problem(line, f'question "{raw["id"]}": GIFT has no ordering questions')
-        return None
 
 
 def read_quiz_questions(
@@ -1336,7 +1114,7 @@ def export_quiz_text(
     except yaml.YAMLError:
         meta = {}
     title = meta.get("title") if isinstance(meta, dict) else None
-    exporter = _Exporter(display, skip_unsupported)
+    exporter = GiftWriter(display, skip_unsupported)
     if not questions and not problems:
         problems = [Problem(display, 1, "quiz has no questions")]
     exporter.problems.extend(problems)

@@ -22,8 +22,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from babel import Locale, UnknownLocaleError
+
+from learnapp.content.blueprint import parse_blueprint
 from learnapp.content.errors import Location, Problem, has_errors
 from learnapp.content.fields import Fields, describe, is_id, key_line, start_line
+from learnapp.content.files import (
+    ALLOWED_TYPES_TEXT,
+    MAX_SOURCE_BYTES,
+    UnreadableFile,
+    asset_type,
+    course_files,
+    course_fingerprint,
+    normalise_source,
+    read_file,
+)
 from learnapp.content.render import (
     RENDERER_VERSION,
     LinkRef,
@@ -45,25 +58,28 @@ from learnapp.content.yamlmarks import LineDict, load_yaml
 if TYPE_CHECKING:
     from learnapp.quizzes.questions.base import QuestionSpec
 
-#: Course files larger than this are refused (a lesson is a few kB).
-MAX_FILE_BYTES = 1_000_000
+#: Markdown files larger than this are refused (a lesson is a few kB).
+MAX_FILE_BYTES = MAX_SOURCE_BYTES
 
 #: ``reuse(lesson_id, render_key)`` returns previously rendered HTML, or None to render now.
 Reuse = Callable[[str, str], RenderedLesson | None]
 
 COURSE_KEYS = (
     "id", "title", "summary", "version", "status", "level", "estimated_hours", "instructors",
-    "authors", "certificate", "modules", "completion",
+    "authors", "reviewed_by", "last_reviewed", "certificate", "modules", "completion",
+    "language",
 )  # fmt: skip
 #: Longest title the database stores (``String(200)`` columns).
 TITLE_MAX = 200
 VERSION_MAX = 50
+#: Longest ``reviewed_by`` statement (a name with credentials, or "not reviewed by ...").
+REVIEWED_BY_MAX = 300
 COURSE_REQUIRED = ("id", "title", "summary", "version", "level", "estimated_hours", "modules")
 MODULE_KEYS = ("id", "title", "summary", "prerequisites", "lessons", "quizzes")
-LESSON_KEYS = ("id", "title", "minutes", "prerequisites", "objectives")
+LESSON_KEYS = ("id", "title", "minutes", "prerequisites", "objectives", "assessed")
 QUIZ_KEYS = (
     "id", "title", "attempts", "time_limit", "opens_at", "closes_at", "per_page",
-    "shuffle_questions", "shuffle_choices", "draw", "grading", "review",
+    "shuffle_questions", "shuffle_choices", "draw", "grading", "review", "blueprint",
 )  # fmt: skip
 GRADING = ("highest", "latest", "first")
 REVIEW = ("immediately", "after_submit", "after_last_attempt", "after_close", "never")
@@ -119,12 +135,6 @@ class _Module:
     quizzes: list[_Quiz] = field(default_factory=list)
 
 
-def normalise_source(data: bytes) -> str:
-    """Decode UTF-8, drop a BOM and normalise newlines, so hashes ignore editor settings."""
-    text = data.decode("utf-8")
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-
-
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -178,6 +188,8 @@ class _CourseLoader:
         #: module, lesson and quiz ids (one namespace: prerequisites may name any of them)
         self.ids: dict[str, tuple[str, str, int]] = {}  # id -> (kind, display path, line)
         self.question_ids: dict[str, tuple[str, int]] = {}
+        #: every file's problem (None if none), from ``check_files``
+        self.file_problems: dict[str, str | None] = {}
 
     # ---- helpers -------------------------------------------------------------------------
     def display(self, rel: str) -> str:
@@ -190,17 +202,21 @@ class _CourseLoader:
         self.problems.append(Problem(self.display(rel), max(1, line), message, "warning"))
 
     def read(self, rel: str) -> str | None:
-        path = self.root / rel
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                self.error(rel, 1, f"file is larger than {MAX_FILE_BYTES // 1000} kB")
-                return None
-            return normalise_source(path.read_bytes())
+            return normalise_source(read_file(self.root / rel, self.real_root, MAX_FILE_BYTES))
         except UnicodeDecodeError as exc:
             self.error(rel, 1, f"file is not valid UTF-8 (byte {exc.start})")
-        except OSError as exc:
-            self.error(rel, 1, f"cannot read file: {exc.strerror or exc}")
+        except UnreadableFile as exc:
+            if not self.file_problems.get(rel):  # check_files reports it once
+                self.error(rel, 1, str(exc))
         return None
+
+    def check_files(self) -> None:
+        """Every file of the folder: links out, special files, sizes, types never served."""
+        for item in course_files(self.root):
+            self.file_problems[item.rel] = item.problem
+            if item.problem:
+                self.error(item.rel, 1, item.problem)
 
     def read_doc(
         self, rel: str, what: str, keys: tuple[str, ...], required: tuple[str, ...]
@@ -268,6 +284,7 @@ class _CourseLoader:
         if not (self.root / "course.md").is_file():
             self.error("course.md", 1, "course.md not found: every course folder needs one")
             return None
+        self.check_files()
         course = self.read_doc("course.md", "course.md", COURSE_KEYS, COURSE_REQUIRED)
         if course is None:
             return None
@@ -477,6 +494,14 @@ class _CourseLoader:
                 rel, link.line, f'{what} "{url}" is not a lesson or quiz listed in this course'
             )
             return None
+        if asset_type(target) is None or asset_type(real.name) is None:
+            # Pages, scripts and XML would run on the site's origin: never served.
+            self.error(
+                rel,
+                link.line,
+                f'{what} "{url}" names a file that is never served: only {ALLOWED_TYPES_TEXT}',
+            )
+            return None
         return self.urls.asset_url(self.course_id, target)
 
     def render_doc(self, doc: _Doc) -> str:
@@ -523,6 +548,9 @@ class _CourseLoader:
             estimated_hours=hours or Decimal(0),
             instructors=tuple(instructors),
             authors=tuple(a for a, _ in meta.strings("authors")),
+            reviewed_by=meta.string("reviewed_by", required=True, max_length=REVIEWED_BY_MAX),
+            last_reviewed=_date(meta, "last_reviewed"),
+            language=_language(meta, "language"),
             certificate=meta.boolean("certificate"),
             completion=completion,
             landing_html=landing_html,
@@ -570,6 +598,8 @@ class _CourseLoader:
             module_id=module_id,
             prerequisites=tuple(p for p, _ in doc.prerequisites),
             objectives=objectives,
+            assessed=meta.boolean("assessed", default=True),
+            line=meta.line("id"),
         )
         self.flush(meta)
         return spec
@@ -603,6 +633,7 @@ class _CourseLoader:
                 self.check_lesson_ref(rel, question, spec.lesson)
                 questions.append(spec)
         self.check_draw(doc, quiz.settings, questions)
+        blueprint = parse_blueprint(doc.meta, _raw_tags(quiz.questions))
         intro = ParsedMarkdown(
             [
                 t
@@ -625,6 +656,8 @@ class _CourseLoader:
             content_hash=doc.source_hash,
             path=rel,
             module_id=module_id,
+            blueprint=blueprint,
+            line=doc.meta.line("id"),
         )
         self.flush(doc.meta)
         return spec
@@ -755,32 +788,15 @@ class _CourseLoader:
         return course_fingerprint(self.root)
 
 
-def course_fingerprint(course_dir: str | os.PathLike[str]) -> str:
-    """sha256 over every non-hidden file's path and bytes, in path order.
-
-    This is the course's ``content_hash``. It covers every file the loader can read (and the
-    assets links point at), so sync compares it with the stored hash before parsing anything:
-    equal means the folder's files are what was loaded last time.
-    """
-    root = Path(course_dir)
-    digest = hashlib.sha256()
-    files: list[tuple[str, Path]] = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in names:
-            if not name.startswith("."):
-                full = Path(folder) / name
-                files.append((full.relative_to(root).as_posix(), full))
-    for rel, full in sorted(files):
-        try:
-            data = full.read_bytes()
-        except OSError:
-            data = b""
-        if rel.endswith(".md"):
-            with contextlib.suppress(UnicodeDecodeError):
-                data = normalise_source(data).encode("utf-8")
-        digest.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
-    return digest.hexdigest()
+def _raw_tags(questions: list[_Question]) -> set[str]:
+    """Tags written in the quiz's question blocks, also those of questions with errors."""
+    return {
+        tag
+        for question in questions
+        if isinstance(question.raw.get("tags"), list)
+        for tag in question.raw["tags"]
+        if is_id(tag)
+    }
 
 
 def _can_draw(draw: dict[str, int], questions: list[QuestionSpec]) -> bool:
@@ -839,6 +855,44 @@ def _quiz_settings(meta: Fields) -> QuizSettings:
     )
 
 
+def _date(meta: Fields, key: str) -> date | None:
+    """A calendar date written ``2026-12-07`` (YAML reads it as a date; a quoted one is text)."""
+    value = meta.raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = date.fromisoformat(value.strip())
+    if isinstance(value, datetime) or not isinstance(value, date):
+        message = f'"{key}" must be a date such as 2026-12-07, got {describe(value)}'
+        meta.error(message, meta.line(key))
+        return None
+    return value
+
+
+def _language(meta: Fields, key: str) -> str | None:
+    """The language the content is written in, as a BCP 47 tag (``en``, ``es``, ``pt-BR``).
+
+    The tag goes into the page's ``lang`` attribute, so screen readers pronounce the content
+    right; Babel (CLDR) must know it, so that the page can name the language.
+    """
+    value = meta.raw.get(key)
+    if value is None:
+        return None
+    tag = value.strip() if isinstance(value, str) else ""
+    try:
+        locale = Locale.parse(tag, sep="-") if tag else None
+    except (ValueError, UnknownLocaleError):
+        locale = None
+    if locale is None:
+        meta.error(
+            f'"{key}" must be a language tag such as en, es or pt-BR, got {describe(value)}',
+            meta.line(key),
+        )
+        return None
+    return str(locale).replace("_", "-")
+
+
 def _datetime(meta: Fields, key: str) -> datetime | None:
     value = meta.raw.get(key)
     if value is None:
@@ -893,41 +947,76 @@ def course_folders(root: str | os.PathLike[str]) -> list[Path]:
         return []
 
 
+def declared_id(course_dir: str | os.PathLike[str]) -> tuple[str, int] | None:
+    """The course id that ``course_dir``'s course.md declares and its file line, or None.
+
+    Read from the front matter alone, so even a course that does not load claims its id.
+    """
+    root = Path(course_dir)
+    try:
+        data = read_file(root / "course.md", root.resolve(), MAX_FILE_BYTES)
+        split = split_front_matter(normalise_source(data))
+    except (UnreadableFile, UnicodeDecodeError, OSError, RuntimeError):
+        return None
+    if split is None:
+        return None
+    value, _problems = load_yaml(split[0], Location(os.path.join(root, "course.md"), 2))
+    if not isinstance(value, dict) or not is_id(value.get("id")):
+        return None
+    return str(value["id"]), key_line(value, "id", 2)
+
+
+def shared_ids(folders: Iterable[str]) -> dict[str, list[Problem]]:
+    """For each folder (as shown in problems) whose course id another folder also declares,
+    the problems to report: one per other folder, at the line of its ``id``.
+
+    Neither folder may take the course: the one that sorts first would otherwise replace the
+    live course, its instructors and its gradebook, whichever folder is the real one.
+    """
+    claims: dict[str, list[tuple[str, int]]] = {}
+    for folder in folders:
+        found = declared_id(folder)
+        if found is not None:
+            claims.setdefault(found[0], []).append((folder, found[1]))
+    problems: dict[str, list[Problem]] = {}
+    for course_id, owners in claims.items():
+        if len(owners) < 2:
+            continue
+        for folder, line in owners:
+            course_file = os.path.join(folder, "course.md")
+            problems[folder] = [
+                Problem(
+                    course_file,
+                    line,
+                    f'course id "{course_id}" is also used by'
+                    f" {os.path.join(other, 'course.md')}:{other_line}: neither folder is"
+                    " loaded until one of them changes its id",
+                )
+                for other, other_line in owners
+                if other != folder
+            ]
+    return problems
+
+
 def load_courses(
     root: str | os.PathLike[str], urls: UrlBuilder | None = None, *, reuse: Reuse | None = None
 ) -> list[LoadResult]:
     """Load every course folder under ``root``; a broken course never stops the others.
 
-    Course ids are unique site-wide: a second course with a taken id loads as None.
+    Course ids are unique site-wide: two folders declaring one id both load as None.
     """
+    folders = [os.path.join(os.fspath(root), folder.name) for folder in course_folders(root)]
+    shared = shared_ids(folders)
     results: list[LoadResult] = []
-    seen: dict[str, str] = {}
-    for folder in course_folders(Path(root)):
-        result = load_course(os.path.join(os.fspath(root), folder.name), urls, reuse=reuse)
-        if result.course is not None:
-            if result.course.id in seen:
-                line = _id_line(result.course.course_file)
-                result.problems.append(
-                    Problem(
-                        result.course.course_file,
-                        line,
-                        f'course id "{result.course.id}" is already used by'
-                        f" {seen[result.course.id]}",
-                    )
-                )
-                result.course = None
-            else:
-                seen[result.course.id] = result.course.course_file
+    for folder in folders:
+        result = load_course(folder, urls, reuse=reuse)
+        if folder in shared:
+            result.problems = sorted(
+                {*result.problems, *shared[folder]}, key=lambda p: (p.path, p.line, p.message)
+            )
+            result.course = None
         results.append(result)
     return results
-
-
-def _id_line(course_file: str) -> int:
-    try:
-        lines = Path(course_file).read_text(encoding="utf-8").split("\n")
-    except (OSError, UnicodeDecodeError):
-        return 1
-    return next((i + 1 for i, line in enumerate(lines) if line.startswith("id:")), 1)
 
 
 def find_course_dir(path: Path) -> Path | None:
@@ -942,8 +1031,12 @@ def find_course_dir(path: Path) -> Path | None:
 def check(path: str | os.PathLike[str], known_emails: Iterable[str] | None = None) -> list[Problem]:
     """Validate a courses root, one course folder, or the course containing one file.
 
-    With ``known_emails``, instructor e-mails that match no account are reported as warnings.
+    Courses that load are also checked for quiz quality (warnings with a code, see
+    :mod:`learnapp.content.quality`). With ``known_emails``, instructor e-mails that match no
+    account are reported as warnings.
     """
+    from learnapp.content.quality import check_quality
+
     given = os.fspath(path)
     target = Path(given)
     if not target.exists():
@@ -961,32 +1054,17 @@ def check(path: str | os.PathLike[str], known_emails: Iterable[str] | None = Non
             os.path.join(given if target.is_dir() else os.path.dirname(given) or ".", rel)
         )
         results = [load_course(shown)]
-    problems = [p for result in results for p in result.problems]
+    problems = []
+    for result in results:
+        problems += result.problems
+        if result.course is not None:
+            problems += check_quality(result.course)
     if known_emails is not None:
         emails = list(known_emails)
         for result in results:
             if result.course is not None:
                 problems += check_instructors(result.course, emails)
     return problems
-
-
-def resolve_asset(course_dir: str | os.PathLike[str], relpath: str) -> Path | None:
-    """The file an asset URL may serve, or None: same rules as image links in lessons.
-
-    Refuses paths leaving the course folder (also through symlinks), hidden files and every
-    ``.md`` file, because Markdown sources hold quiz answers.
-    """
-    if not relpath or "\\" in relpath or "\x00" in relpath or relpath.startswith("/"):
-        return None
-    target = posixpath.normpath(relpath)
-    parts = target.split("/")
-    if target.startswith("..") or any(p.startswith(".") for p in parts) or target.endswith(".md"):
-        return None
-    root = Path(course_dir).resolve()
-    path = (root / target).resolve()
-    if not path.is_relative_to(root) or not path.is_file() or path.suffix.lower() == ".md":
-        return None
-    return path
 
 
 def check_instructors(course: CourseSpec, known_emails: Iterable[str]) -> list[Problem]:

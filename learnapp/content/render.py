@@ -20,9 +20,10 @@ from urllib.parse import quote, unquote
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.admon import admon_plugin
-from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.anchors.index import slugify, unique_slug
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -30,7 +31,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 #: Bump when rendering changes, so cached HTML keyed by ``render_key`` is recomputed.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 
 def _default_lesson_url(course_id: str, lesson_id: str, anchor: str | None) -> str:
@@ -145,9 +146,26 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     return highlight(code, lexer, _FORMATTER)
 
 
+def _heading_ids(state: StateCore) -> None:
+    """Give every heading with text a unique GitHub-style id (``id="key-ideas"``).
+
+    mdit's anchors plugin gives a heading without text ``id=""`` (invalid HTML) and the next
+    one ``id="-1"``; here such a heading gets no id, and one whose text leaves no slug
+    (``## !!!``) gets ``section``, ``section-1``, ... so it can still be linked and listed.
+    """
+    slugs: set[str] = set()
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open" or index + 1 >= len(state.tokens):
+            continue
+        title = _plain(state.tokens[index + 1])
+        if title.strip():
+            token.attrSet("id", unique_slug(slugify(title) or "section", slugs))
+
+
 def _build() -> MarkdownIt:
     md = MarkdownIt("js-default", {"highlight": _highlight})
-    md.use(footnote_plugin).use(admon_plugin).use(anchors_plugin, min_level=1, max_level=6)
+    md.use(footnote_plugin).use(admon_plugin)
+    md.core.ruler.push("heading_ids", _heading_ids)
     md.enable(["table", "strikethrough"])
     return md
 
@@ -198,7 +216,8 @@ class Markdown:
         for index, token in enumerate(tokens):
             if token.type == "heading_open":
                 anchor = str(token.attrGet("id") or "")
-                anchors.add(anchor)
+                if anchor:
+                    anchors.add(anchor)
                 level = int(token.tag[1])
                 inline = tokens[index + 1] if index + 1 < len(tokens) else None
                 if level in (2, 3) and anchor and inline is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from learnapp.content.blueprint import ShareRule
 from learnapp.content.render import TocEntry
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ class LessonSpec:
     module_id: str
     prerequisites: tuple[str, ...] = ()
     objectives: tuple[str, ...] = ()
+    #: ``assessed: false`` says no question needs to test the lesson (a glossary, references).
+    assessed: bool = True
+    #: File line of the lesson's ``id`` key, for quality warnings.
+    line: int = 1
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,32 @@ class QuizSettings:
             "review": self.review,
         }
 
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any] | None) -> QuizSettings:
+        """The settings stored by :meth:`to_dict` (a missing key takes its default here, the
+        one place defaults are stated)."""
+        stored = stored or {}
+        defaults = cls()
+        draw = stored.get("draw")
+        return cls(
+            attempts=stored.get("attempts"),
+            time_limit=stored.get("time_limit"),
+            opens_at=_instant(stored.get("opens_at")),
+            closes_at=_instant(stored.get("closes_at")),
+            per_page=int(stored.get("per_page") or 0),
+            shuffle_questions=bool(stored.get("shuffle_questions", defaults.shuffle_questions)),
+            shuffle_choices=bool(stored.get("shuffle_choices", defaults.shuffle_choices)),
+            draw=dict(draw) if isinstance(draw, Mapping) else draw,
+            grading=stored.get("grading") or defaults.grading,
+            review=stored.get("review") or defaults.review,
+        )
+
+
+def _instant(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value) if value else None
+
 
 @dataclass(frozen=True)
 class QuizSpec:
@@ -78,6 +109,10 @@ class QuizSpec:
     content_hash: str
     path: str
     module_id: str
+    #: ``blueprint``: the share of the points each tag must have in every attempt.
+    blueprint: tuple[ShareRule, ...] = ()
+    #: File line of the quiz's ``id`` key, for quality warnings.
+    line: int = 1
 
     @property
     def max_points(self) -> int:
@@ -130,6 +165,12 @@ class CourseSpec:
     instructors_lines: tuple[int, ...] = ()
     #: File line of the ``instructors`` key (or 1 when absent).
     instructors_line: int = 1
+    #: Who checked the content (a name with credentials, or a plain "not reviewed by …").
+    reviewed_by: str = ""
+    #: When the content was last reviewed.
+    last_reviewed: date | None = None
+    #: The language the content is written in (BCP 47, ``en``); None when the file is silent.
+    language: str | None = None
 
     @property
     def is_published(self) -> bool:

@@ -1,8 +1,8 @@
 """Gradebook rules without Flask: completion dates, filtering, sorting, paging and CSV cells.
 
 The figures themselves (progress, the score that counts per quiz) come from
-``learnapp.progress.services.progress_from_rows``, so the gradebook and the student's own pages
-can never disagree; this module only arranges them.
+``learnapp.progress.compute``, so the gradebook and the student's own pages can never disagree;
+this module only arranges them.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from learnapp.quizzes import rules
+from learnapp.translation import gettext as _
 
 PAGE_SIZE = 50
 #: ``status`` filter values.
@@ -49,6 +50,8 @@ class QuizCell:
     percent: Decimal | None
     is_overridden: bool
     passed: bool
+    #: An attempt at the quiz awaits grading (essays): the score may still change.
+    is_awaiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,17 +196,41 @@ def csv_cell(value: object) -> str:
 
 
 def csv_line(values: Iterable[object]) -> str:
-    """One CSV record (RFC 4180 quoting, CRLF) with every cell made safe."""
+    """One CSV record (CRLF) with every cell made safe and quoted.
+
+    Every CSV file the app writes goes through here. Every cell is quoted, not only those
+    holding a comma: spreadsheets in locales whose list separator is ';' (or that split on
+    tabs) would otherwise split ``Bob;=cmd|' /C calc'!A0`` into a second cell starting with
+    ``=``, which the formula prefix of :func:`csv_cell` never saw.
+    """
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow([csv_cell(value) for value in values])
+    csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow(
+        [csv_cell(value) for value in values]
+    )
     return out.getvalue()
 
 
+def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """The CSV text of ``rows`` (header first), record by record, for streaming."""
+    for row in rows:
+        yield csv_line(row)
+
+
 def gradebook_header(quizzes: Sequence[QuizColumn]) -> list[str]:
-    header = ["Name", "E-mail", "Enrolled", "Progress %", "Required done", "Required total"]
+    """The column names in the reader's language (the file is read in a spreadsheet); quiz
+    titles as their author wrote them. Call it while the request is there: the CSV body is
+    written after the view returned."""
+    header = [
+        _("Name"),
+        _("E-mail"),
+        _("Enrolled"),
+        _("Progress %"),
+        _("Required done"),
+        _("Required total"),
+    ]
     for quiz in quizzes:
-        header += [f"{quiz.title} %", f"{quiz.title} set by hand"]
-    return [*header, "Completed at", "Certificate", "Certificate revoked"]
+        header += [f"{quiz.title} %", _("%(quiz)s set by hand", quiz=quiz.title)]
+    return [*header, _("Completed at"), _("Certificate"), _("Certificate revoked")]
 
 
 def gradebook_record(

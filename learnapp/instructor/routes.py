@@ -7,7 +7,7 @@ or anything outside it, is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import (
@@ -22,12 +22,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from learnapp.auth.access import role_required
 from learnapp.auth.models import Role, User
 from learnapp.catalog.models import Course, Quiz
-from learnapp.certificates import services as certificates
+from learnapp.catalog.sync_lock import SyncBusy
 from learnapp.database import begin_mode
 from learnapp.extensions import db
 from learnapp.instructor import gradebook as gb
@@ -36,11 +38,14 @@ from learnapp.instructor.forms import (
     AllowanceForm,
     ClearScoreForm,
     DiscardForm,
+    GradeForm,
     ReopenForm,
     ScoreForm,
     SyncForm,
 )
-from learnapp.quizzes.models import QuizAttempt
+from learnapp.quizzes import grading, lifecycle
+from learnapp.quizzes import services as quizzes
+from learnapp.quizzes.models import Answer, QuizAttempt
 
 bp = Blueprint("instructor", __name__, template_folder="templates", url_prefix="/instruct")
 
@@ -57,7 +62,12 @@ def _course(course_slug: str) -> Course:
 @bp.get("")
 @role_required(Role.INSTRUCTOR)
 def index() -> ResponseReturnValue:
-    return render_template("instructor/index.html", courses=services.taught_courses(current_user))
+    courses = services.taught_courses(current_user)
+    return render_template(
+        "instructor/index.html",
+        courses=courses,
+        awaiting=grading.awaiting_counts(course.id for course in courses),
+    )
 
 
 @bp.get("/courses/<course_slug>")
@@ -78,25 +88,33 @@ def sync(course_slug: str) -> ResponseReturnValue:
     course = _course(course_slug)
     if not SyncForm().validate_on_submit():
         abort(400)
-    outcome = services.sync_now(course, actor=current_user)
+    try:
+        outcome = services.sync_now(course, actor=current_user)
+    except SyncBusy as busy:
+        db.session.rollback()
+        flash(busy.message, "warning")
+        return redirect(url_for("instructor.course", course_slug=course.slug))
     db.session.commit()
     messages = {
-        "created": ("Loaded the course for the first time.", "success"),
+        "created": (_("Loaded the course for the first time."), "success"),
         "updated": (
-            f"Loaded the new version (content hash {course.content_hash[:12]}).",
+            _("Loaded the new version (content hash %(hash)s).", hash=course.content_hash[:12]),
             "success",
         ),
-        "unchanged": ("The files have not changed since the last sync.", "info"),
-        "retired": ("The course folder is gone: the course is retired.", "warning"),
+        "unchanged": (_("The files have not changed since the last sync."), "info"),
+        "retired": (_("The course folder is gone: the course is retired."), "warning"),
         "failed": (
-            "The files have errors, so nothing was loaded: students keep the last good "
-            "version. The problems are listed below.",
+            _(
+                "The files have errors, so nothing was loaded: students keep the last good "
+                "version. The problems are listed below."
+            ),
             "error",
         ),
     }
     message, category = messages[outcome.result]
     if outcome.result != "failed" and outcome.problems:
-        message += f" {len(outcome.problems)} warning(s) below."
+        count = len(outcome.problems)
+        message += " " + ngettext("%(num)d warning below.", "%(num)d warnings below.", count)
     flash(message, category)
     return redirect(url_for("instructor.course", course_slug=course.slug))
 
@@ -140,12 +158,13 @@ def gradebook(course_slug: str) -> ResponseReturnValue:
     )
 
 
-def _csv_response(filename: str, lines: Iterator[str]) -> Response:
-    """Stream ``lines`` (a generator: the file is never built in memory), UTF-8 with a BOM."""
+def _csv_response(filename: str, rows: Iterator[Iterable[object]]) -> Response:
+    """Stream ``rows`` (a generator: the file is never built in memory) as CSV, UTF-8 with a
+    BOM; every cell goes through :func:`gradebook.csv_line`."""
 
     def generate() -> Iterator[str]:
         yield gb.BOM
-        yield from lines
+        yield from gb.csv_lines(rows)
 
     return Response(
         generate(),
@@ -175,12 +194,14 @@ def gradebook_csv(course_slug: str) -> ResponseReturnValue:
         if row.certificate is not None
     }
 
-    def lines() -> Iterator[str]:
-        yield gb.csv_line(gb.gradebook_header(book.quizzes))
-        for row in book.rows:
-            yield gb.csv_line(gb.gradebook_record(row, book.quizzes, urls.__getitem__))
+    header = gb.gradebook_header(book.quizzes)  # in the reader's language: needs the request
 
-    return _csv_response(f"{course.slug}-gradebook.csv", lines())
+    def rows() -> Iterator[list[object]]:
+        yield list(header)
+        for row in book.rows:
+            yield gb.gradebook_record(row, book.quizzes, urls.__getitem__)
+
+    return _csv_response(f"{course.slug}-gradebook.csv", rows())
 
 
 @bp.get("/courses/<course_slug>/attempts.csv")
@@ -196,15 +217,15 @@ def attempts_csv(course_slug: str) -> ResponseReturnValue:
     course = _course(course_slug)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     course_id = course.id
+    header = services.attempts_header()  # in the reader's language: needs the request
 
-    def lines() -> Iterator[str]:
+    def rows() -> Iterator[list[object]]:
         with app.app_context(), begin_mode("DEFERRED"):
             exported = db.session.get(Course, course_id)
-            yield gb.csv_line(services.ATTEMPTS_HEADER)
-            for record in services.attempt_records(exported):
-                yield gb.csv_line(record)
+            yield header
+            yield from services.attempt_records(exported)
 
-    return _csv_response(f"{course.slug}-attempts.csv", lines())
+    return _csv_response(f"{course.slug}-attempts.csv", rows())
 
 
 # --- one student ---------------------------------------------------------------------------------
@@ -290,7 +311,7 @@ def allowance(course_slug: str, user_id: int, quiz_slug: str) -> ResponseReturnV
         actor=current_user,
     )
     db.session.commit()
-    flash(f"Saved extra time and attempts on “{quiz.title}”.", "success")
+    flash(_("Saved extra time and attempts on “%(title)s”.", title=quiz.title), "success")
     return _back(course, student, f"quiz-{quiz.slug}")
 
 
@@ -302,15 +323,13 @@ def set_score(course_slug: str, user_id: int, quiz_slug: str) -> ResponseReturnV
     form = ScoreForm(prefix=key)
     if not form.validate_on_submit() or form.percent.data is None:
         return _student_page(course, student, (key, form))
-    services.set_manual_score(
+    issued = lifecycle.set_manual_score(
         student, quiz, form.percent.data, reason=form.reason.data or "", actor=current_user
     )
-    # A manual pass may complete the course, exactly as a submitted attempt would.
-    issued = certificates.issue_if_complete(student, course)
     db.session.commit()
-    flash(f"The score on “{quiz.title}” is now set by hand.", "success")
+    flash(_("The score on “%(title)s” is now set by hand.", title=quiz.title), "success")
     if issued is not None:
-        flash("The student has now completed the course and was issued a certificate.", "info")
+        flash(_("The student has now completed the course and was issued a certificate."), "info")
     return _back(course, student, f"quiz-{quiz.slug}")
 
 
@@ -322,12 +341,18 @@ def clear_score(course_slug: str, user_id: int, quiz_slug: str) -> ResponseRetur
     form = ClearScoreForm(prefix=key)
     if not form.validate_on_submit():
         return _student_page(course, student, (key, form))
-    if services.clear_manual_score(
+    if lifecycle.clear_manual_score(
         student, quiz, reason=form.reason.data or "", actor=current_user
     ):
-        flash(f"Removed the manual score on “{quiz.title}”: the attempts count again.", "success")
+        flash(
+            _(
+                "Removed the manual score on “%(title)s”: the attempts count again.",
+                title=quiz.title,
+            ),
+            "success",
+        )
     else:
-        flash(f"There was no manual score on “{quiz.title}”.", "info")
+        flash(_("There was no manual score on “%(title)s”.", title=quiz.title), "info")
     db.session.commit()
     return _back(course, student, f"quiz-{quiz.slug}")
 
@@ -347,19 +372,26 @@ def reopen(course_slug: str, attempt_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _student_page(course, student, (key, form))
     try:
-        services.reopen_attempt(
+        lifecycle.reopen_attempt(
             attempt,
             quiz,
             reason=form.reason.data or "",
             actor=current_user,
             minutes=form.minutes.data,
         )
-    except services.ActionRefused as exc:
+    except lifecycle.ActionRefused as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return _back(course, student, f"quiz-{quiz.slug}")
     db.session.commit()
-    flash(f"Attempt {attempt.number} at “{quiz.title}” is open again.", "success")
+    flash(
+        _(
+            "Attempt %(number)s at “%(title)s” is open again.",
+            number=attempt.number,
+            title=quiz.title,
+        ),
+        "success",
+    )
     return _back(course, student, f"quiz-{quiz.slug}")
 
 
@@ -372,15 +404,19 @@ def discard(course_slug: str, attempt_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _student_page(course, student, (key, form))
     try:
-        services.discard_attempt(attempt, quiz, reason=form.reason.data or "", actor=current_user)
-    except services.ActionRefused as exc:
+        lifecycle.discard_attempt(attempt, quiz, reason=form.reason.data or "", actor=current_user)
+    except lifecycle.ActionRefused as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return _back(course, student, f"quiz-{quiz.slug}")
     db.session.commit()
     flash(
-        f"Attempt {attempt.number} at “{quiz.title}” is discarded: it no longer counts and the "
-        "student has that attempt back.",
+        _(
+            "Attempt %(number)s at “%(title)s” is discarded: it no longer counts and the"
+            " student has that attempt back.",
+            number=attempt.number,
+            title=quiz.title,
+        ),
         "success",
     )
     return _back(course, student, f"quiz-{quiz.slug}")
@@ -400,3 +436,116 @@ def attempt(course_slug: str, attempt_id: int) -> ResponseReturnValue:
         items=services.review_items(attempt),
         passing=(course.completion or {}).get("quizzes", {}).get(quiz.slug),
     )
+
+
+# --- grading by a person (essays) ---------------------------------------------------------------
+
+
+def _blind() -> bool:
+    """Grade without the student's name (``?blind=1``), as Moodle and Canvas allow."""
+    return request.values.get("blind") == "1"
+
+
+@bp.get("/courses/<course_slug>/grading")
+@role_required(Role.INSTRUCTOR)
+def grading_queue(course_slug: str) -> ResponseReturnValue:
+    """Attempts awaiting grading, per course or one quiz (``?quiz=<slug>``)."""
+    course = _course(course_slug)
+    quiz = None
+    if request.args.get("quiz"):
+        quiz = services.get_quiz_in(course, request.args["quiz"])
+    entries = grading.queue(course, quiz)
+    return render_template(
+        "instructor/grading_queue.html",
+        course=course,
+        quiz=quiz,
+        entries=entries,
+        per_quiz=services.awaiting_per_quiz(course),
+        blind=_blind(),
+    )
+
+
+@bp.get("/courses/<course_slug>/grading/attempts/<int:attempt_id>")
+@role_required(Role.INSTRUCTOR)
+def grade_attempt(course_slug: str, attempt_id: int) -> ResponseReturnValue:
+    """The answers of one attempt that a person grades, each with its rubric and comment."""
+    course, attempt, quiz, student = _attempt(course_slug, attempt_id)
+    items = services.grading_items(attempt)
+    forms = {item["answer"].id: _grade_form(item["answer"]) for item in items}
+    return render_template(
+        "instructor/grade_attempt.html",
+        course=course,
+        quiz=quiz,
+        attempt=attempt,
+        student=student,
+        items=items,
+        forms=forms,
+        blind=_blind(),
+        next_entry=services.next_to_grade(course, quiz, attempt),
+    )
+
+
+def _grade_form(answer: Answer) -> GradeForm:
+    form = GradeForm(prefix=f"a{answer.id}")
+    if answer.graded_at is not None and not form.is_submitted():
+        detail = answer.grade_detail or {}
+        form.points.data = detail.get("points")
+    return form
+
+
+@bp.post("/courses/<course_slug>/grading/answers/<int:answer_id>")
+@role_required(Role.INSTRUCTOR)
+def grade_answer(course_slug: str, answer_id: int) -> ResponseReturnValue:
+    course = _course(course_slug)
+    answer = db.session.get(Answer, answer_id) or abort(404)
+    attempt, quiz, _student = services.get_attempt_in(course, answer.attempt_id)
+    back = url_for(
+        "instructor.grade_attempt",
+        course_slug=course.slug,
+        attempt_id=attempt.id,
+        **({"blind": "1"} if _blind() else {}),
+    )
+    prefix = f"a{answer.id}"
+    form = GradeForm(prefix=prefix)
+    if not form.validate_on_submit():
+        flash(_("The grade was not saved: %(errors)s", errors="; ".join(_errors(form))), "error")
+        return redirect(f"{back}#answer-{answer.id}")
+    marker = f"{prefix}-level-"
+    levels = {
+        key[len(marker) :]: value for key, value in request.form.items() if key.startswith(marker)
+    }
+    try:
+        final = grading.grade_answer(
+            answer,
+            quizzes.question_spec(answer.question_id, answer.question_hash),
+            grader=current_user,
+            levels=levels,
+            points=form.points.data,
+            comment=form.comment.data or "",
+            reason=form.reason.data or "",
+        )
+    except grading.GradingRefused as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(f"{back}#answer-{answer.id}")
+    db.session.commit()
+    if final:
+        flash(
+            _(
+                "Grade saved. Attempt %(number)d at “%(title)s” is fully graded.",
+                number=attempt.number,
+                title=quiz.title,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Grade saved."), "success")
+    return redirect(f"{back}#answer-{answer.id}")
+
+
+def _errors(form: GradeForm) -> list[str]:
+    return [
+        f"{form[name].label.text}: {message}"
+        for name, messages in form.errors.items()
+        for message in messages
+    ]

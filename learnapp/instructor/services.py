@@ -4,7 +4,8 @@ Every lookup is scoped to a course the acting user teaches (admins teach every c
 every student lookup to the students of that course, so an instructor never reaches another
 course's students or results: the routes turn :class:`NotFound` into a 404.
 
-Fixes for one student (each audited with its reason):
+Fixes for one student (each audited with its reason), carried out by
+:mod:`learnapp.quizzes.lifecycle`, which owns everything that happens to an attempt:
 
 - **Extra time / extra attempts** reuse :func:`learnapp.quizzes.services.grant_override` (one
   override per student and quiz, replaced by a new grant). Extra time also lengthens an attempt
@@ -20,7 +21,8 @@ Fixes for one student (each audited with its reason):
   gets that attempt back), is hidden from the student and can never be graded again. New
   attempts are numbered after it.
 - **Manual score**: a percentage that replaces the score from attempts, whatever the grading
-  method, in the gradebook, progress and completion, until removed.
+  method, in the gradebook, progress and completion, until removed. Setting one runs the
+  completion step, so a manual pass that completes the course issues the certificate.
 
 A certificate already issued is not changed by any of these (admins revoke certificates).
 
@@ -29,43 +31,39 @@ Services flush and raise; routes commit.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, not_, or_, select, union, update
-from sqlalchemy.exc import IntegrityError
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, not_, or_, select, union
 
 from learnapp.audit import services as audit
 from learnapp.auth.models import Role, User
 from learnapp.catalog import services as catalog
-from learnapp.catalog.models import Course, CourseInstructor, Lesson, Module, Question, Quiz
+from learnapp.catalog.models import Course, CourseInstructor, Module, Question, Quiz
+from learnapp.catalog.snapshot_cache import of as snapshot_of
+from learnapp.catalog.snapshots import ModuleSnapshot
+from learnapp.catalog.sync_lock import locked_sync
 from learnapp.certificates.models import Certificate
-from learnapp.database import utcnow
-from learnapp.errors import Conflict, NotFound
+from learnapp.errors import NotFound
 from learnapp.extensions import db
 from learnapp.instructor import gradebook as gb
 from learnapp.progress import services as progress
-from learnapp.progress.models import Enrollment, LessonCompletion
-from learnapp.quizzes import rules
+from learnapp.progress.compute import compute
+from learnapp.progress.models import Enrollment
+from learnapp.quizzes import grading, lifecycle, rules
 from learnapp.quizzes import services as quizzes
 from learnapp.quizzes.models import (
-    DISCARDED,
-    OPEN,
-    SUBMITTED,
     QuizAttempt,
     QuizOverride,
     ScoreOverride,
 )
-from learnapp.quizzes.questions import QUESTION_TYPES, Grade
-
-
-class ActionRefused(Conflict):
-    """A fix that cannot be applied to the attempt or student as they are now."""
-
+from learnapp.quizzes.questions import QUESTION_TYPES
+from learnapp.translation import N_
 
 # --- courses ---------------------------------------------------------------------------------
 
@@ -90,7 +88,7 @@ def get_course_for(user: User, course_slug: str) -> Course:
     """The course if ``user`` teaches it. :raises NotFound: otherwise."""
     course = db.session.scalar(select(Course).where(Course.slug == course_slug))
     if course is None or not catalog.is_course_instructor(user, course):
-        raise NotFound("There is no such course among those you teach.")
+        raise NotFound(_("There is no such course among those you teach."))
     return course
 
 
@@ -104,6 +102,8 @@ class CourseStatus:
     question_count: int
     #: The course file's ``completion.quizzes`` titles and pass marks, in course order.
     required_quizzes: list[tuple[Quiz, int]]
+    #: Quiz-quality warnings of the loaded version per code, most frequent first.
+    quality_counts: list[tuple[str, int]]
 
 
 def course_status(course: Course) -> CourseStatus:
@@ -129,10 +129,21 @@ def course_status(course: Course) -> CourseStatus:
         quiz_count=sum(len(module.quizzes) for module in modules),
         question_count=questions,
         required_quizzes=_required_quizzes(course, modules),
+        quality_counts=Counter(
+            match.group(1)
+            for line in course.quality_warnings
+            if (match := _QUALITY_CODE.search(line)) is not None
+        ).most_common(),
     )
 
 
-def _required_quizzes(course: Course, modules: Sequence[Module]) -> list[tuple[Quiz, int]]:
+#: The code at the end of a quiz-quality warning: ``… [longest-correct]``.
+_QUALITY_CODE = re.compile(r"\[([a-z-]+)\]$")
+
+
+def _required_quizzes(
+    course: Course, modules: Sequence[Module] | Sequence[ModuleSnapshot]
+) -> list[tuple[Any, int]]:
     passing: dict[str, int] = dict((course.completion or {}).get("quizzes") or {})
     return [
         (quiz, int(passing[quiz.slug]))
@@ -152,8 +163,11 @@ class SyncOutcome:
 
 def sync_now(course: Course, *, actor: User) -> SyncOutcome:
     """Run the course sync (``flask courses sync``: every folder, idempotent) for ``course``'s
-    instructor and report what happened to this course."""
-    report = catalog.sync_courses()
+    instructor and report what happened to this course.
+
+    :raises SyncBusy: another sync (on any host) is running; nothing changed.
+    """
+    report = locked_sync()
     db.session.refresh(course)
     result = "unchanged"
     for label, slugs in (
@@ -212,7 +226,7 @@ def get_student(course: Course, user_id: int) -> User:
         select(User).where(User.id == user_id, User.id.in_(select(ids.c[0])), _not_staff(course))
     )
     if user is None:
-        raise NotFound("There is no such student in this course.")
+        raise NotFound(_("There is no such student in this course."))
     return user
 
 
@@ -228,13 +242,13 @@ class Gradebook:
 def build_gradebook(course: Course, *, query: str = "", status: str = "") -> Gradebook:
     """Every student's progress, score per required quiz, completion date and certificate.
 
-    A constant number of queries whatever the number of students: the outline (three), the
-    students (one), and one each for completions, graded attempts, manual scores and
-    certificates. Figures are computed by ``progress.progress_from_rows``, as on the student's
-    own pages.
+    A constant number of queries whatever the number of students: the students, their rows
+    (``progress.load_rows``) and the certificates, plus the course snapshot when this process
+    has not built it yet. Figures are computed by ``progress.compute``, as on the student's own
+    pages.
     """
-    modules = progress.outlines([course.id])[course.id]
-    required = _required_quizzes(course, modules)
+    snapshot = snapshot_of(course)
+    required = _required_quizzes(course, snapshot.modules)
     columns = [gb.QuizColumn(quiz.slug, quiz.title, mark) for quiz, mark in required]
     ids = select(_student_ids(course).c[0])
     students = db.session.execute(
@@ -244,48 +258,7 @@ def build_gradebook(course: Course, *, query: str = "", status: str = "") -> Gra
         )
         .where(User.id.in_(ids), _not_staff(course))
     ).all()
-
-    completions: dict[int, dict[int, datetime]] = defaultdict(dict)
-    for user_id, lesson_id, done_at in db.session.execute(
-        select(LessonCompletion.user_id, LessonCompletion.lesson_id, LessonCompletion.completed_at)
-        .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
-        .where(Lesson.course_id == course.id, LessonCompletion.user_id.in_(ids))
-    ):
-        completions[user_id][lesson_id] = done_at
-    attempts: dict[int, dict[int, list[tuple[int, Decimal, datetime]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    submitted: dict[int, set[int]] = defaultdict(set)
-    for user_id, quiz_id, number, percent, submitted_at in db.session.execute(
-        select(
-            QuizAttempt.user_id,
-            QuizAttempt.quiz_id,
-            QuizAttempt.number,
-            QuizAttempt.percent,
-            QuizAttempt.submitted_at,
-        )
-        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
-        .where(
-            Quiz.course_id == course.id,
-            QuizAttempt.status == SUBMITTED,
-            QuizAttempt.user_id.in_(ids),
-        )
-    ):
-        submitted[user_id].add(quiz_id)
-        if percent is not None:
-            attempts[user_id][quiz_id].append((number, Decimal(percent), submitted_at))
-    overrides: dict[int, dict[int, tuple[Decimal, datetime]]] = defaultdict(dict)
-    for user_id, quiz_id, percent, set_at in db.session.execute(
-        select(
-            ScoreOverride.user_id,
-            ScoreOverride.quiz_id,
-            ScoreOverride.percent,
-            ScoreOverride.set_at,
-        )
-        .join(Quiz, Quiz.id == ScoreOverride.quiz_id)
-        .where(Quiz.course_id == course.id)
-    ):
-        overrides[user_id][quiz_id] = (Decimal(percent), set_at)
+    loaded = progress.load_rows(ids, [course.id])
     certificates = {
         user_id: gb.CertificateInfo(public_id, revoked_at)
         for user_id, public_id, revoked_at in db.session.execute(
@@ -295,24 +268,11 @@ def build_gradebook(course: Course, *, query: str = "", status: str = "") -> Gra
         )
     }
 
-    quiz_rows = {quiz.id: quiz for module in modules for quiz in module.quizzes}
     rows = []
     for user_id, name, email, unenrolled_at, enrollment_id in students:
-        user_attempts = attempts.get(user_id, {})
-        user_overrides = overrides.get(user_id, {})
-        done = completions.get(user_id, {})
-        state = progress.progress_from_rows(
-            course,
-            modules,
-            enrolled=None if enrollment_id is None else unenrolled_at is None,
-            completed=set(done),
-            attempts={
-                quiz_id: [(number, percent) for number, percent, _at in graded]
-                for quiz_id, graded in user_attempts.items()
-            },
-            submitted=submitted.get(user_id, set()),
-            overrides={quiz_id: percent for quiz_id, (percent, _at) in user_overrides.items()},
-        )
+        student_rows = loaded.of(user_id, course.id)
+        # Locks as for a student: the course's staff are not in the gradebook.
+        state = compute(snapshot, student_rows, is_staff=False)
         cells = {}
         times: list[datetime | None] = []
         for module in state.modules:
@@ -320,16 +280,21 @@ def build_gradebook(course: Course, *, query: str = "", status: str = "") -> Gra
                 if not item.is_required:
                     continue
                 if item.kind == "lesson":
-                    times.append(done.get(item.id))
+                    times.append(student_rows.completed.get(item.id))
                     continue
-                quiz = quiz_rows[item.id]
-                cells[quiz.slug] = gb.QuizCell(item.best, item.is_overridden, item.is_done)
+                quiz = item.row
+                cells[quiz.slug] = gb.QuizCell(
+                    item.best,
+                    item.is_overridden,
+                    item.is_done,
+                    is_awaiting=quiz.id in student_rows.awaiting,
+                )
                 times.append(
                     gb.passed_at(
-                        user_attempts.get(quiz.id, []),
-                        quiz.settings.get("grading", "highest"),
+                        student_rows.attempts.get(quiz.id, ()),
+                        quiz.grading,
                         item.passing or 0,
-                        user_overrides.get(quiz.id),
+                        student_rows.overrides.get(quiz.id),
                     )
                     if item.is_done
                     else None
@@ -386,8 +351,8 @@ class StudentDetail:
 
 def student_detail(course: Course, student: User) -> StudentDetail:
     """The student's progress and, per current quiz, attempts, allowances and manual score."""
-    modules = progress.outlines([course.id])[course.id]
-    state = progress.course_progress(student, course, modules)
+    modules = catalog.course_outline(course)
+    state = progress.course_progress(student, course)
     passing: dict[str, int] = dict((course.completion or {}).get("quizzes") or {})
     current = [quiz for module in modules for quiz in module.quizzes]
     quiz_ids = [quiz.id for quiz in current]
@@ -426,7 +391,7 @@ def student_detail(course: Course, student: User) -> StudentDetail:
                 manual=manual.get(quiz.id),
                 item=state.quiz(quiz.id),
                 allowed=rules.attempts_allowed(
-                    quiz.settings.get("attempts"), allowance.extra_attempts if allowance else 0
+                    quiz.typed_settings.attempts, allowance.extra_attempts if allowance else 0
                 ),
             )
         )
@@ -441,7 +406,7 @@ def student_detail(course: Course, student: User) -> StudentDetail:
 def get_quiz_in(course: Course, quiz_slug: str) -> Quiz:
     quiz = catalog.get_quiz(course, quiz_slug)
     if quiz is None:
-        raise NotFound("There is no such quiz in this course.")
+        raise NotFound(_("There is no such quiz in this course."))
     return quiz
 
 
@@ -453,7 +418,7 @@ def get_attempt_in(course: Course, attempt_id: int) -> tuple[QuizAttempt, Quiz, 
         .where(QuizAttempt.id == attempt_id, Quiz.course_id == course.id)
     ).first()
     if row is None:
-        raise NotFound("There is no such attempt in this course.")
+        raise NotFound(_("There is no such attempt in this course."))
     attempt, quiz = row
     return attempt, quiz, get_student(course, attempt.user_id)
 
@@ -474,200 +439,8 @@ def grant_allowance(
     override = quizzes.grant_override(
         student, quiz, extra_minutes, extra_attempts, reason, actor=actor
     )
-    attempt = db.session.scalar(
-        select(QuizAttempt).where(
-            QuizAttempt.user_id == student.id,
-            QuizAttempt.quiz_id == quiz.id,
-            QuizAttempt.status == OPEN,
-        )
-    )
-    if attempt is not None and attempt.deadline_at is not None:
-        longer = rules.deadline(
-            attempt.started_at,
-            quiz.settings.get("time_limit"),
-            extra_minutes,
-            quizzes.closes_at(quiz),
-        )
-        if longer is not None and longer > attempt.deadline_at:
-            audit.record(
-                "attempt.deadline_extended",
-                actor=actor,
-                target=attempt,
-                user_id=student.id,
-                old=attempt.deadline_at.isoformat(),
-                new=longer.isoformat(),
-                reason=reason,
-            )
-            attempt.deadline_at = longer
-    db.session.flush()
+    lifecycle.extend_open_attempt(student, quiz, extra_minutes, reason=reason, actor=actor)
     return override
-
-
-def set_manual_score(
-    student: User, quiz: Quiz, percent: Decimal, *, reason: str, actor: User
-) -> ScoreOverride:
-    """Set the score that counts for ``student`` on ``quiz`` by hand (0-100)."""
-    if not Decimal(0) <= percent <= Decimal(100):
-        raise ActionRefused("A score is a percentage from 0 to 100.")
-    percent = Decimal(percent).quantize(rules.PERCENT_QUANTUM)
-    row = db.session.scalar(
-        select(ScoreOverride).where(
-            ScoreOverride.user_id == student.id, ScoreOverride.quiz_id == quiz.id
-        )
-    )
-    old = row.percent if row else None
-    if row is None:
-        try:
-            with db.session.begin_nested():
-                row = ScoreOverride(user_id=student.id, quiz_id=quiz.id, percent=percent, reason="")
-                db.session.add(row)
-                db.session.flush()
-        except IntegrityError:  # set by a parallel request: update that row
-            row = db.session.scalar(
-                select(ScoreOverride).where(
-                    ScoreOverride.user_id == student.id, ScoreOverride.quiz_id == quiz.id
-                )
-            )
-            if row is None:
-                raise
-    row.percent = percent
-    row.reason = reason
-    row.set_by_id = actor.id
-    row.set_at = utcnow()
-    audit.record(
-        "quiz.score_set",
-        actor=actor,
-        target=quiz,
-        user_id=student.id,
-        old=None if old is None else str(old),
-        new=str(percent),
-        reason=reason,
-    )
-    db.session.flush()
-    return row
-
-
-def clear_manual_score(student: User, quiz: Quiz, *, reason: str, actor: User) -> bool:
-    """Remove the manual score: the attempts' score counts again. False if there was none."""
-    row = db.session.scalar(
-        select(ScoreOverride).where(
-            ScoreOverride.user_id == student.id, ScoreOverride.quiz_id == quiz.id
-        )
-    )
-    if row is None:
-        return False
-    old = str(row.percent)
-    db.session.execute(delete(ScoreOverride).where(ScoreOverride.id == row.id))
-    db.session.expunge(row)
-    audit.record(
-        "quiz.score_cleared", actor=actor, target=quiz, user_id=student.id, old=old, reason=reason
-    )
-    db.session.flush()
-    return True
-
-
-def reopen_attempt(
-    attempt: QuizAttempt,
-    quiz: Quiz,
-    *,
-    reason: str,
-    actor: User,
-    minutes: int | None = None,
-    now: datetime | None = None,
-) -> QuizAttempt:
-    """Open a submitted attempt again (see the module docstring for what that means).
-
-    :raises ActionRefused: the attempt is not submitted, the student has another attempt open,
-        or the quiz has closed and no ``minutes`` were given.
-    """
-    now = now or utcnow()
-    if not attempt.is_submitted:
-        raise ActionRefused("Only a submitted attempt can be reopened.")
-    if minutes is not None:
-        deadline = now + timedelta(minutes=minutes)
-    else:
-        override = quizzes.override_for(attempt.user_id, quiz.id)
-        deadline = rules.deadline(
-            now,
-            quiz.settings.get("time_limit"),
-            override.extra_minutes if override else 0,
-            quizzes.closes_at(quiz),
-        )
-        if deadline is not None and deadline <= now:
-            raise ActionRefused(
-                "The quiz has closed: give the number of minutes the student gets to finish."
-            )
-    old_percent = attempt.percent
-    try:
-        with db.session.begin_nested():
-            claimed = db.session.execute(
-                update(QuizAttempt)
-                .where(QuizAttempt.id == attempt.id, QuizAttempt.status == SUBMITTED)
-                .values(
-                    status=OPEN,
-                    submitted_at=None,
-                    score=None,
-                    percent=None,
-                    was_closed_by_deadline=False,
-                    deadline_at=deadline,
-                    # Pages served before the reopening are stale.
-                    sequence=QuizAttempt.sequence + 1,
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
-    except IntegrityError:
-        raise ActionRefused(
-            "The student has another attempt open at this quiz; it must be submitted or "
-            "discarded first."
-        ) from None
-    db.session.refresh(attempt)
-    if claimed != 1:
-        raise ActionRefused("This attempt changed meanwhile; reload the page and try again.")
-    audit.record(
-        "attempt.reopened",
-        actor=actor,
-        target=attempt,
-        user_id=attempt.user_id,
-        quiz=quiz.slug,
-        number=attempt.number,
-        old_percent=None if old_percent is None else str(old_percent),
-        deadline=None if deadline is None else deadline.isoformat(),
-        reason=reason,
-    )
-    db.session.flush()
-    return attempt
-
-
-def discard_attempt(attempt: QuizAttempt, quiz: Quiz, *, reason: str, actor: User) -> QuizAttempt:
-    """Discard an open or submitted attempt (see the module docstring).
-
-    :raises ActionRefused: it was discarded already (or changed meanwhile).
-    """
-    previous = attempt.status
-    if attempt.is_discarded:
-        raise ActionRefused("This attempt is already discarded.")
-    claimed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == previous)
-        .values(status=DISCARDED, sequence=QuizAttempt.sequence + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(attempt)
-    if claimed != 1:
-        raise ActionRefused("This attempt changed meanwhile; reload the page and try again.")
-    audit.record(
-        "attempt.discarded",
-        actor=actor,
-        target=attempt,
-        user_id=attempt.user_id,
-        quiz=quiz.slug,
-        number=attempt.number,
-        previous_status=previous,
-        percent=None if attempt.percent is None else str(attempt.percent),
-        reason=reason,
-    )
-    db.session.flush()
-    return attempt
 
 
 # --- attempt review for staff -------------------------------------------------------------------
@@ -682,7 +455,7 @@ def review_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
     for answer in attempt.answers:
         spec = specs[(answer.question_id, answer.question_hash)]
         kind = QUESTION_TYPES[spec.type]
-        grade = Grade(answer.points or Decimal(0), answer.max_points, list(answer.feedback))
+        grade = answer.stored_grade
         items.append(
             {
                 "answer": answer,
@@ -702,21 +475,30 @@ def review_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
 
 # --- CSV exports ----------------------------------------------------------------------------------
 
-ATTEMPTS_HEADER = [
-    "Name",
-    "E-mail",
-    "Quiz",
-    "Quiz title",
-    "Attempt",
-    "Status",
-    "Started at",
-    "Deadline",
-    "Submitted at",
-    "Closed at the deadline",
-    "Score",
-    "Max score",
-    "Percent",
-]
+#: The attempts CSV's columns, in English; :func:`attempts_header` gives them in the reader's.
+ATTEMPTS_HEADER = (
+    N_("Name"),
+    N_("E-mail"),
+    N_("Quiz"),
+    N_("Quiz title"),
+    N_("Attempt"),
+    N_("Status"),
+    N_("Started at"),
+    N_("Deadline"),
+    N_("Submitted at"),
+    N_("Closed at the deadline"),
+    N_("Score"),
+    N_("Max score"),
+    N_("Percent"),
+    N_("Answers to grade"),
+)
+
+
+def attempts_header() -> list[str]:
+    """The attempts CSV's column names in the reader's language (a spreadsheet shows them).
+    Call it while the request is there: the CSV body is written after the view returned."""
+    return [_(name) for name in ATTEMPTS_HEADER]
+
 
 #: Rows fetched from the database at a time while streaming.
 STREAM_BATCH = 500
@@ -741,6 +523,7 @@ def attempt_records(course: Course) -> Iterator[list[object]]:
             QuizAttempt.score,
             QuizAttempt.max_score,
             QuizAttempt.percent,
+            QuizAttempt.ungraded_answers,
         )
         .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
         .join(User, User.id == QuizAttempt.user_id)
@@ -750,3 +533,49 @@ def attempt_records(course: Course) -> Iterator[list[object]]:
     )
     for row in result:
         yield list(row)
+
+
+# --- grading by a person (essays) ---------------------------------------------------------------
+
+
+def awaiting_per_quiz(course: Course) -> list[tuple[Quiz, int]]:
+    """The course's quizzes with attempts awaiting grading, and how many, in course order."""
+    counts = Counter(entry.quiz.id for entry in grading.queue(course))
+    quizzes_in_course = db.session.scalars(
+        select(Quiz)
+        .where(Quiz.course_id == course.id, Quiz.id.in_(counts))
+        .order_by(Quiz.position, Quiz.id)
+    ).all()
+    return [(quiz, counts[quiz.id]) for quiz in quizzes_in_course]
+
+
+def grading_items(attempt: QuizAttempt) -> list[dict[str, Any]]:
+    """The attempt's answers a person grades: each with everything the grader needs (the
+    student's text and word count, the word limits, model answer, rubric and current grade)."""
+    specs = quizzes.question_specs((a.question_id, a.question_hash) for a in attempt.answers)
+    items = []
+    for answer in grading.person_graded(attempt, specs):
+        spec = specs[(answer.question_id, answer.question_hash)]
+        kind = QUESTION_TYPES[spec.type]
+        review = kind.review(spec, answer.option_order, answer.response, answer.stored_grade)
+        grader = db.session.get(User, answer.graded_by_id) if answer.graded_by_id else None
+        items.append(
+            {
+                "answer": answer,
+                "number": answer.position + 1,
+                "review": review,
+                "limits": kind.view(spec, answer.option_order),
+                "grader": grader,
+            }
+        )
+    return items
+
+
+def next_to_grade(course: Course, quiz: Quiz, attempt: QuizAttempt) -> QuizAttempt | None:
+    """The next attempt in the quiz's grading queue after ``attempt`` (or the first one)."""
+    entries = [entry.attempt for entry in grading.queue(course, quiz)]
+    later = [a for a in entries if a.id != attempt.id]
+    if attempt in entries:
+        index = entries.index(attempt)
+        later = entries[index + 1 :] + entries[:index]
+    return later[0] if later else None

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from learnapp.database import utcnow
 from learnapp.extensions import limiter
 from learnapp.privacy import services
+from learnapp.security import PUBLIC_PAGE_CACHE, public_page
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
 log = logging.getLogger("learnapp.privacy")
@@ -29,6 +30,7 @@ def _account_key() -> str:
 
 
 @bp.get("/privacy")
+@public_page(PUBLIC_PAGE_CACHE)
 def page() -> ResponseReturnValue:
     return render_template(
         "privacy/privacy.html",

@@ -11,7 +11,7 @@ the person is replaced (docs/privacy.md):
 - the password hash -> a value that is no argon2 hash, so no password ever matches; the account
   is deactivated, its sessions end (``session_generation``) and its reset links are deleted;
 - issued certificates stay valid and verifiable, unlinked from the account (``user_id`` NULL), with
-  the certified name replaced by :data:`WITHHELD_NAME`;
+  the certified name replaced by :data:`WITHHELD_NAME` and their cached PDFs removed;
 - admin-assigned course teaching is removed;
 - the removed name and e-mail are redacted from earlier audit events about the account (and the
   IP addresses of its own actions dropped); the anonymisation event itself stores no personal data.
@@ -20,7 +20,6 @@ the person is replaced (docs/privacy.md):
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -42,17 +42,21 @@ from learnapp.catalog.models import (
     Question,
     Quiz,
 )
+from learnapp.certificates import services as certificate_services
 from learnapp.certificates.models import Certificate
 from learnapp.database import utcnow
 from learnapp.errors import Conflict
 from learnapp.extensions import db
+from learnapp.mail import notices
+from learnapp.mail.models import MailPreferences, OutboxMessage
 from learnapp.progress.models import Enrollment, LessonCompletion
 from learnapp.progress.services import courses_progress
 from learnapp.quizzes import rules
 from learnapp.quizzes.models import PracticeItem, QuizAttempt, QuizOverride
-from learnapp.quizzes.questions import QUESTION_TYPES, Grade
-from learnapp.quizzes.services import closes_at, question_specs
+from learnapp.quizzes.questions import QUESTION_TYPES
+from learnapp.quizzes.services import question_specs, review_scopes
 from learnapp.reports.models import QuestionReport
+from learnapp.two_factor.models import RecoveryCode, TotpCredential
 
 #: What a certificate of an anonymised account shows instead of the holder's name.
 WITHHELD_NAME = "Name withheld at the holder's request"
@@ -98,10 +102,10 @@ def anonymise_user(
     :raises AnonymisationRefused: already anonymised, or ``actor`` is ``user``.
     """
     if user.is_anonymised:
-        raise AnonymisationRefused("This account has already been anonymised.")
+        raise AnonymisationRefused(_("This account has already been anonymised."))
     if actor is not None and actor.id == user.id:
         raise AnonymisationRefused(
-            "You cannot anonymise your own account; ask another admin to do it."
+            _("You cannot anonymise your own account; ask another admin to do it.")
         )
     now = now or utcnow()
     # Claim the account with a conditional UPDATE: of two admins acting at once, one wins
@@ -113,7 +117,7 @@ def anonymise_user(
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise AnonymisationRefused("This account has already been anonymised.")
+        raise AnonymisationRefused(_("This account has already been anonymised."))
     certificates = list(
         db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))
     )
@@ -121,11 +125,17 @@ def anonymise_user(
     for certificate in certificates:
         certificate.name = WITHHELD_NAME
         certificate.user_id = None
+        certificate_services.forget_pdf(certificate)  # the cached PDF shows the name
     redacted = _redact_audit_events(user, [c.id for c in certificates], personal)
     assignments = db.session.execute(
         delete(CourseInstructor).where(CourseInstructor.user_id == user.id)
     ).rowcount
     db.session.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
+    # Mails hold the address and name; the preferences mean nothing without an account.
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == user.id))
+    db.session.execute(delete(MailPreferences).where(MailPreferences.user_id == user.id))
 
     user.email = anonymised_email(user.id)
     user.display_name = anonymised_name(user)
@@ -213,8 +223,8 @@ def export_data(user: User, now: datetime | None = None) -> dict[str, Any]:
     """Everything stored about ``user``, in a fixed number of queries.
 
     Never included: the password hash, reset tokens, attempt tokens, other people's data, and
-    answer keys, points or feedback an attempt's review setting does not show yet (the same
-    :func:`learnapp.quizzes.rules.review_scope` as the review page).
+    answer keys, points or feedback an attempt's review setting does not show yet (decided by
+    :func:`learnapp.quizzes.services.review_scopes`, as on the review page).
     """
     now = now or utcnow()
     return {
@@ -235,6 +245,8 @@ def export_data(user: User, now: datetime | None = None) -> dict[str, Any]:
         "certificates": _certificates(user),
         "question_reports": _question_reports(user),
         "audit_events": _audit_events(user),
+        "mail_preferences": _mail_preferences(user),
+        "mails": _mails(user),
     }
 
 
@@ -248,6 +260,8 @@ def _profile(user: User) -> dict[str, Any]:
         "created_at": user.created_at,
         "last_login_at": user.last_login_at,
         "password_changed_at": user.password_changed_at,
+        "locale": user.locale,
+        "email_verified_at": user.email_verified_at,
     }
 
 
@@ -309,16 +323,7 @@ def _attempts(user: User, now: datetime) -> list[dict[str, Any]]:
     ).all()
     if not rows:
         return []
-    extra = dict(
-        db.session.execute(
-            select(QuizOverride.quiz_id, QuizOverride.extra_attempts).where(
-                QuizOverride.user_id == user.id
-            )
-        ).all()
-    )
-    used: dict[int, int] = defaultdict(int)
-    for attempt, _quiz, _slug in rows:
-        used[attempt.quiz_id] += 1
+    scopes = review_scopes(user.id, {quiz.id: quiz for _a, quiz, _s in rows}.values(), now)
     specs = question_specs(
         (answer.question_id, answer.question_hash)
         for attempt, _q, _s in rows
@@ -326,19 +331,7 @@ def _attempts(user: User, now: datetime) -> list[dict[str, Any]]:
     )
     found = []
     for attempt, quiz, course_slug in rows:
-        if attempt.is_open:
-            scope = OPEN_ATTEMPT_SCOPE
-        else:
-            scope = rules.review_scope(
-                quiz.settings.get("review", "after_submit"),
-                submitted=attempt.is_submitted,
-                attempts_used=used[quiz.id],
-                attempts_allowed=rules.attempts_allowed(
-                    quiz.settings.get("attempts"), extra.get(quiz.id, 0)
-                ),
-                closes_at=closes_at(quiz),
-                now=now,
-            )
+        scope = OPEN_ATTEMPT_SCOPE if attempt.is_open else scopes[attempt.id]
         entry: dict[str, Any] = {
             "course": course_slug,
             "quiz": quiz.slug,
@@ -361,7 +354,7 @@ def _attempts(user: User, now: datetime) -> list[dict[str, Any]]:
         questions = []
         for answer in attempt.answers:
             spec = specs[(answer.question_id, answer.question_hash)]
-            grade = Grade(answer.points or Decimal(0), answer.max_points, list(answer.feedback))
+            grade = answer.stored_grade
             questions.append(
                 QUESTION_TYPES[spec.type].review(
                     spec, answer.option_order, answer.response, grade, **scope.question_flags()
@@ -434,6 +427,32 @@ def _certificates(user: User) -> list[dict[str, Any]]:
             "revoked_reason": certificate.revoked_reason,
         }
         for certificate in certificates
+    ]
+
+
+def _mail_preferences(user: User) -> dict[str, bool]:
+    preferences = notices.preferences(user)
+    return {notice.value: bool(getattr(preferences, notice.value)) for notice in notices.Notice}
+
+
+def _mails(user: User) -> list[dict[str, Any]]:
+    """The mails sent or queued to the account, without their bodies (a reset link's body is
+    blanked once sent; the others are rebuilt from the data above)."""
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.user_id == user.id)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    return [
+        {
+            "kind": row.kind,
+            "to": row.to_address,
+            "subject": row.subject,
+            "status": row.status,
+            "queued_at": row.created_at,
+            "sent_at": row.sent_at,
+        }
+        for row in rows
     ]
 
 

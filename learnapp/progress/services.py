@@ -1,42 +1,75 @@
-"""Enrollment, lesson completion, and progress computed from rows and the course's rules.
+"""Enrollment, lesson completion, and each student's rows and progress.
 
-Progress is never stored. It is computed from enrollments, completions and submitted attempts
-against the course's *current* outline and ``completion`` rules, so when a course file adds or
-retires items the numbers follow, and no row is lost: retired items are simply ignored.
-
-A page loads everything it needs in a constant number of queries: the outline (three queries,
-for any number of courses) and the student's rows (one ``UNION ALL`` query), whatever the
-number of lessons.
-
-Locks follow the course's prerequisites for students enrolled in the course (a visitor who has
-not enrolled browses freely, and completing a lesson enrols). Instructors of the course and
-admins are never locked.
+Progress is never stored: ``progress.compute`` computes it from the course snapshot and the
+student's rows (enrollments, completions, submitted attempts, manual scores), which
+:func:`load_rows` reads for one or many students and courses in one query. Every page, the
+gradebook, certificates and the data download go through these two.
 
 Services flush and raise; routes commit.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Integer, Numeric, case, cast, func, literal_column, null, select, union_all
+from flask_babel import gettext as _
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
-from learnapp.auth.models import User
-from learnapp.catalog.models import Course, Lesson, Module, Question, Quiz
-from learnapp.catalog.services import can_see, is_course_instructor
+from learnapp.auth.models import Role, User
+from learnapp.catalog.models import Course, CourseInstructor, Lesson, Question, Quiz
+from learnapp.catalog.services import CourseView, is_course_instructor, is_staff
+from learnapp.catalog.snapshot_cache import of as snapshot_of
+from learnapp.catalog.snapshot_cache import snapshots
+from learnapp.catalog.snapshots import CourseSnapshot
 from learnapp.certificates.models import Certificate
 from learnapp.database import utcnow
 from learnapp.errors import LearnAppError
 from learnapp.extensions import db
+from learnapp.progress.compute import (
+    NO_ROWS,
+    CourseProgress,
+    Graded,
+    Item,
+    ManualScore,
+    ModuleProgress,
+    StudentRows,
+    compute,
+    unlock_message,
+)
 from learnapp.progress.models import Enrollment, LessonCompletion
-from learnapp.quizzes import rules
 from learnapp.quizzes.models import SUBMITTED, PracticeItem, QuizAttempt, ScoreOverride
+
+__all__ = [
+    "CourseProgress",
+    "Item",
+    "ModuleProgress",
+    "StudentRows",
+    "course_progress",
+    "courses_progress",
+    "load_rows",
+    "unlock_message",
+]
 
 
 class ItemLocked(LearnAppError):
@@ -85,17 +118,15 @@ def unenroll(user: User, course: Course) -> bool:
     return True
 
 
-def complete_lesson(
-    user: User, course: Course, lesson: Lesson, modules: Sequence[Module] | None = None
-) -> bool:
+def complete_lesson(user: User, course: Course, lesson: Lesson) -> bool:
     """Record that ``user`` completed ``lesson`` (enrolling them); False if already done.
 
     :raises ItemLocked: the lesson's prerequisites are not met (students only).
     """
-    state = course_progress(user, course, modules, assume_enrolled=True)
+    state = course_progress(user, course, assume_enrolled=True)
     item = state.lesson(lesson.id)
     if item is not None and item.locked:
-        raise ItemLocked(item.lock_message or "This lesson is locked.")
+        raise ItemLocked(item.lock_message or _("This lesson is locked."))
     enroll(user, course)
     try:
         with db.session.begin_nested():
@@ -110,411 +141,266 @@ def ensure_quiz_unlocked(user: User, course: Course, quiz: Quiz) -> None:
     """:raises ItemLocked: ``quiz`` waits for prerequisites ``user`` has not met."""
     item = course_progress(user, course).quiz(quiz.id)
     if item is not None and item.locked:
-        raise ItemLocked(item.lock_message or "This quiz is locked.")
+        raise ItemLocked(item.lock_message or _("This quiz is locked."))
 
 
-# --- computed progress -------------------------------------------------------------------------
+# --- rows and progress ------------------------------------------------------------------------
 
 
-@dataclass
-class Item:
-    """A lesson or quiz of the current outline, with this student's state."""
+@dataclass(frozen=True)
+class EnrolledCourse:
+    """A course a student is enrolled in now, as the row loader saw it."""
 
-    kind: str  # "lesson" or "quiz"
-    row: Lesson | Quiz
-    module: Module
-    is_required: bool
-    is_done: bool
-    #: Quizzes: the pass mark from ``completion.quizzes``; None for practice quizzes.
-    passing: int | None = None
-    #: Quizzes: the score that counts (per the quiz's grading method, or set by an
-    #: instructor), if any.
-    best: Decimal | None = None
-    #: Quizzes: ``best`` is a score an instructor set by hand.
-    is_overridden: bool = False
-    #: What is still needed to open it ("complete “Introduction”"), own and module's.
-    blockers: list[str] = field(default_factory=list)
-    #: The blockers apply to this student now.
-    locked: bool = False
-
-    @property
-    def id(self) -> int:
-        return self.row.id
-
-    @property
-    def slug(self) -> str:
-        return self.row.slug
-
-    @property
-    def title(self) -> str:
-        return self.row.title
-
-    @property
-    def lock_message(self) -> str | None:
-        return unlock_message(self.blockers)
+    course_id: int
+    enrolled_at: datetime
+    #: The course's content hash; None while the course is retired.
+    version: str | None
 
 
 @dataclass
-class ModuleProgress:
-    module: Module
-    items: list[Item]
-    blockers: list[str]
-    locked: bool
-    done: int
-    total: int
+class LoadedRows:
+    """What :func:`load_rows` found: each student's rows per course."""
 
-    @property
-    def percent(self) -> int:
-        return _percent(self.done, self.total)
+    by_student: dict[tuple[int, int], StudentRows]
+    #: User id -> active enrollments, most recent first.
+    enrolled: dict[int, list[EnrolledCourse]]
 
-    @property
-    def lock_message(self) -> str | None:
-        return unlock_message(self.blockers)
+    def of(self, user_id: int, course_id: int) -> StudentRows:
+        return self.by_student.get((user_id, course_id), NO_ROWS)
 
 
-@dataclass
-class CourseProgress:
-    course: Course
-    modules: list[ModuleProgress]
-    #: Actively enrolled (not unenrolled).
-    is_enrolled: bool
-    #: Enrolled at some time (so there may be history to show).
-    was_enrolled: bool
-    #: Instructor of the course or admin: nothing is locked.
-    is_staff: bool
-    done: int
-    total: int
-    #: Required items not done yet, in course order.
-    missing: list[Item]
-    #: The next unfinished, unlocked lesson or required quiz ("Continue"); None when done.
-    next_item: Item | None
-
-    @property
-    def percent(self) -> int:
-        return _percent(self.done, self.total)
-
-    @property
-    def is_complete(self) -> bool:
-        return not self.missing
-
-    @property
-    def has_started(self) -> bool:
-        return any(item.is_done for module in self.modules for item in module.items)
-
-    def lesson(self, lesson_id: int) -> Item | None:
-        return self._find("lesson", lesson_id)
-
-    def quiz(self, quiz_id: int) -> Item | None:
-        return self._find("quiz", quiz_id)
-
-    def _find(self, kind: str, row_id: int) -> Item | None:
-        for module in self.modules:
-            for item in module.items:
-                if item.kind == kind and item.id == row_id:
-                    return item
-        return None
+Condition = Callable[[Any, Any], list[Any]]
 
 
-def _percent(done: int, total: int) -> int:
-    return 100 if total == 0 else done * 100 // total
-
-
-def unlock_message(blockers: Sequence[str]) -> str | None:
-    """``To unlock this, complete “A” and pass “B” with at least 70%.``"""
-    if not blockers:
-        return None
-    if len(blockers) == 1:
-        needed = blockers[0]
-    else:
-        needed = ", ".join(blockers[:-1]) + " and " + blockers[-1]
-    return f"To unlock this, {needed}."
-
-
-@dataclass
-class _Rows:
-    """One student's rows for one course."""
-
-    enrollment: bool | None = None  # None: never enrolled; True: active; False: unenrolled
-    completed: set[int] = field(default_factory=set)
-    attempts: dict[int, list[tuple[int, Decimal]]] = field(default_factory=lambda: {})
-    submitted: set[int] = field(default_factory=set)
-    #: Quiz id -> the percent an instructor set by hand (replaces the attempts' score).
-    overrides: dict[int, Decimal] = field(default_factory=lambda: {})
-
-
-def _load_rows(user: User | None, course_ids: Iterable[int]) -> dict[int, _Rows]:
-    """Enrollments, completions, submitted attempts and score overrides of ``user`` in one
-    query."""
-    ids = list(course_ids)
-    found: dict[int, _Rows] = defaultdict(_Rows)
-    if user is None or not user.is_authenticated or not ids:
-        return found
+def _rows_union(where: Condition) -> CompoundSelect:
+    """The four kinds of rows as one ``UNION ALL``, each filtered by ``where(user column,
+    course column)``."""
     no_percent = cast(null(), Numeric(5, 2))
+    no_version = cast(null(), String(64))
     attempts = (
         select(
             literal_column("'quiz'").label("kind"),
+            QuizAttempt.user_id.label("user_id"),
             Quiz.course_id.label("course_id"),
             QuizAttempt.quiz_id.label("item_id"),
             QuizAttempt.number.label("number"),
             QuizAttempt.percent.label("percent"),
+            QuizAttempt.submitted_at.label("at"),
+            no_version.label("version"),
         )
         .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
-        .where(
-            QuizAttempt.user_id == user.id,
-            QuizAttempt.status == SUBMITTED,
-            Quiz.course_id.in_(ids),
-        )
+        .where(QuizAttempt.status == SUBMITTED, *where(QuizAttempt.user_id, Quiz.course_id))
     )
     completions = (
         select(
             literal_column("'lesson'"),
+            LessonCompletion.user_id,
             Lesson.course_id,
             LessonCompletion.lesson_id,
             cast(literal_column("0"), Integer),
             no_percent,
+            LessonCompletion.completed_at,
+            no_version,
         )
         .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
-        .where(LessonCompletion.user_id == user.id, Lesson.course_id.in_(ids))
+        .where(*where(LessonCompletion.user_id, Lesson.course_id))
     )
-    enrollments = select(
-        literal_column("'enrollment'"),
-        Enrollment.course_id,
-        Enrollment.id,
-        case((Enrollment.unenrolled_at.is_(None), 1), else_=0),
-        no_percent,
-    ).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids))
     overrides = (
         select(
             literal_column("'override'"),
+            ScoreOverride.user_id,
             Quiz.course_id,
             ScoreOverride.quiz_id,
             cast(literal_column("0"), Integer),
             ScoreOverride.percent,
+            ScoreOverride.set_at,
+            no_version,
         )
         .join(Quiz, Quiz.id == ScoreOverride.quiz_id)
-        .where(ScoreOverride.user_id == user.id, Quiz.course_id.in_(ids))
+        .where(*where(ScoreOverride.user_id, Quiz.course_id))
     )
-    for kind, course_id, item_id, number, percent in db.session.execute(
-        union_all(attempts, completions, enrollments, overrides)
-    ):
-        rows = found[course_id]
-        if kind == "override":
-            rows.overrides[item_id] = Decimal(percent)
-        elif kind == "enrollment":
-            rows.enrollment = bool(number)
-        elif kind == "lesson":
-            rows.completed.add(item_id)
-        else:
-            rows.submitted.add(item_id)
-            if percent is not None:
-                rows.attempts.setdefault(item_id, []).append((number, Decimal(percent)))
-    return found
-
-
-def outlines(course_ids: Iterable[int]) -> dict[int, list[Module]]:
-    """Current modules with their current lessons and quizzes for many courses (three queries)."""
-    ids = list(course_ids)
-    found: dict[int, list[Module]] = defaultdict(list)
-    if not ids:
-        return found
-    modules = db.session.scalars(
-        select(Module)
-        .where(Module.course_id.in_(ids), Module.is_retired.is_(False))
-        .order_by(Module.course_id, Module.position)
-        .options(
-            selectinload(Module.lessons.and_(Lesson.is_retired.is_(False))).load_only(
-                Lesson.slug,
-                Lesson.title,
-                Lesson.minutes,
-                Lesson.position,
-                Lesson.module_id,
-                Lesson.prerequisites,
-            ),
-            selectinload(Module.quizzes.and_(Quiz.is_retired.is_(False))),
+    # The course's version rides along with the enrollment, so the dashboard checks its
+    # snapshots without a query of its own.
+    enrollments = (
+        select(
+            literal_column("'enrollment'"),
+            Enrollment.user_id,
+            Enrollment.course_id,
+            Enrollment.id,
+            case((Enrollment.unenrolled_at.is_(None), 1), else_=0),
+            no_percent,
+            Enrollment.enrolled_at,
+            case((Course.is_retired.is_(False), Course.content_hash), else_=None),
         )
-    ).all()
-    for module in modules:
-        found[module.course_id].append(module)
-    return found
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(*where(Enrollment.user_id, Enrollment.course_id))
+    )
+    return union_all(attempts, completions, overrides, enrollments)
+
+
+@functools.cache
+def _rows_statement(one_student: bool, courses: str) -> CompoundSelect:
+    """The rows query for one shape, built once per process: the statement is the same
+    object every time, so SQLAlchemy reuses its cache key and compiled SQL (building it per
+    request was a third of the lesson page's time). ``courses``: "all", "one" or "many"."""
+
+    def where(user_column: Any, course_column: Any) -> list[Any]:
+        conditions = [
+            user_column == bindparam("user_id")
+            if one_student
+            else user_column.in_(bindparam("user_ids", expanding=True))
+        ]
+        if courses == "one":
+            conditions.append(course_column == bindparam("course_id"))
+        elif courses == "many":
+            conditions.append(course_column.in_(bindparam("course_ids", expanding=True)))
+        return conditions
+
+    return _rows_union(where)
+
+
+def load_rows(
+    user_ids: Iterable[int] | Select[Any], course_ids: Iterable[int] | None = None
+) -> LoadedRows:
+    """Enrollments, lesson completions, submitted attempts and manual scores of the students
+    ``user_ids`` (ids, or a query of them) in ``course_ids`` (None: every course), in one query.
+    """
+    students = user_ids if isinstance(user_ids, Select) else list(user_ids)
+    courses = None if course_ids is None else list(course_ids)
+    if courses == [] or (isinstance(students, list) and not students):
+        return LoadedRows({}, {})
+    if isinstance(students, Select):
+
+        def where(user_column: Any, course_column: Any) -> list[Any]:
+            conditions = [user_column.in_(students)]
+            if courses is not None:
+                conditions.append(course_column.in_(courses))
+            return conditions
+
+        statement, parameters = _rows_union(where), {}
+    else:
+        shape = "all" if courses is None else "one" if len(courses) == 1 else "many"
+        statement = _rows_statement(len(students) == 1, shape)
+        parameters = {"user_id": students[0]} if len(students) == 1 else {"user_ids": students}
+        if shape == "one":
+            parameters["course_id"] = courses[0]  # type: ignore[index]
+        elif shape == "many":
+            parameters["course_ids"] = courses
+    enrolled: dict[tuple[int, int], bool] = {}
+    completed: dict[tuple[int, int], dict[int, datetime | None]] = defaultdict(dict)
+    graded: dict[tuple[int, int], dict[int, list[Graded]]] = defaultdict(lambda: defaultdict(list))
+    submitted: dict[tuple[int, int], set[int]] = defaultdict(set)
+    awaiting: dict[tuple[int, int], set[int]] = defaultdict(set)
+    manual: dict[tuple[int, int], dict[int, ManualScore]] = defaultdict(dict)
+    active: dict[int, list[EnrolledCourse]] = defaultdict(list)
+    for kind, user_id, course_id, item_id, number, percent, at, version in db.session.execute(
+        statement, parameters
+    ):
+        key = (user_id, course_id)
+        if kind == "override":
+            manual[key][item_id] = ManualScore(Decimal(percent), at)
+        elif kind == "enrollment":
+            enrolled[key] = bool(number)
+            if number:
+                active[user_id].append(EnrolledCourse(course_id, at, version))
+        elif kind == "lesson":
+            completed[key][item_id] = at
+        else:
+            submitted[key].add(item_id)
+            # A submitted attempt has no percent only while essays await grading: it counts
+            # as submitted, never as a score (progress, passing and certificates wait).
+            if percent is None:
+                awaiting[key].add(item_id)
+            else:
+                graded[key][item_id].append(Graded(number, Decimal(percent), at))
+    keys = set(enrolled) | set(completed) | set(graded) | set(submitted) | set(manual)
+    for courses_of in active.values():
+        courses_of.sort(key=lambda enrollment: enrollment.enrolled_at, reverse=True)
+    return LoadedRows(
+        {
+            key: StudentRows(
+                enrolled=enrolled.get(key),
+                completed=completed.get(key, {}),
+                attempts={quiz_id: tuple(found) for quiz_id, found in graded[key].items()}
+                if key in graded
+                else {},
+                submitted=frozenset(submitted.get(key, ())),
+                awaiting=frozenset(awaiting.get(key, ())),
+                overrides=manual.get(key, {}),
+            )
+            for key in keys
+        },
+        dict(active),
+    )
+
+
+def _staff(user: User | None, course: CourseSnapshot) -> bool:
+    return user is not None and is_course_instructor(user, course)
 
 
 def course_progress(
     user: User | None,
-    course: Course,
-    modules: Sequence[Module] | None = None,
+    course: Course | CourseSnapshot,
     *,
     assume_enrolled: bool = False,
+    is_staff: bool | None = None,
 ) -> CourseProgress:
-    """Progress of ``user`` in ``course``; pass the page's ``modules`` to save the queries."""
-    if modules is None:
-        modules = outlines([course.id])[course.id]
-    rows = _load_rows(user, [course.id])[course.id]
-    return _compute(user, course, modules, rows, assume_enrolled=assume_enrolled)
+    """Progress of ``user`` in ``course`` (a row, or the snapshot a page already has).
 
-
-def courses_progress(user: User | None, courses: Sequence[Course]) -> dict[int, CourseProgress]:
-    """Progress in many courses (catalogue, dashboard) in four queries."""
-    ids = [course.id for course in courses]
-    modules = outlines(ids)
-    rows = _load_rows(user, ids)
-    return {
-        course.id: _compute(user, course, modules[course.id], rows[course.id]) for course in courses
-    }
-
-
-def _compute(
-    user: User | None,
-    course: Course,
-    modules: Sequence[Module],
-    rows: _Rows,
-    *,
-    assume_enrolled: bool = False,
-) -> CourseProgress:
-    rules_ = course.completion or {}
-    passing: dict[str, int] = dict(rules_.get("quizzes") or {})
-    all_lessons = rules_.get("all_lessons", True)
-    required_lessons = set(rules_.get("lessons") or [])
-    is_enrolled = bool(rows.enrollment)
-    is_staff = user is not None and is_course_instructor(user, course)
-    locks_apply = (is_enrolled or assume_enrolled) and not is_staff
-
-    quizzes = {quiz.slug: quiz for module in modules for quiz in module.quizzes}
-    lessons = {lesson.slug: lesson for module in modules for lesson in module.lessons}
-    by_slug = {module.slug: module for module in modules}
-    best = {
-        quiz.id: rows.overrides[quiz.id]
-        if quiz.id in rows.overrides
-        else rules.combine(rows.attempts.get(quiz.id, []), quiz.settings.get("grading", "highest"))
-        for quiz in quizzes.values()
-    }
-
-    def quiz_passed(quiz: Quiz) -> bool:
-        mark = passing.get(quiz.slug)
-        if mark is None:  # a practice quiz counts as done once submitted (or scored by hand)
-            return quiz.id in rows.submitted or quiz.id in rows.overrides
-        score = best[quiz.id]
-        return score is not None and score >= mark
-
-    def blockers_of(prerequisites: Iterable[str]) -> list[str]:
-        needed = []
-        for slug in prerequisites:
-            if (lesson := lessons.get(slug)) is not None:
-                if lesson.id not in rows.completed:
-                    needed.append(f"complete “{lesson.title}”")
-            elif (quiz := quizzes.get(slug)) is not None:
-                if not quiz_passed(quiz):
-                    mark = passing.get(quiz.slug)
-                    needed.append(
-                        f"pass “{quiz.title}” with at least {mark}%"
-                        if mark is not None
-                        else f"submit “{quiz.title}”"
-                    )
-            elif (module := by_slug.get(slug)) is not None and any(
-                lesson.id not in rows.completed for lesson in module.lessons
-            ):
-                needed.append(f"complete the lessons of “{module.title}”")
-            # Unknown or retired ids are ignored: the course no longer asks for them.
-        return needed
-
-    module_states: list[ModuleProgress] = []
-    missing: list[Item] = []
-    done = total = 0
-    for module in modules:
-        module_blockers = blockers_of(module.prerequisites or [])
-        items: list[Item] = []
-        for lesson in module.lessons:
-            blockers = blockers_of(lesson.prerequisites or []) + module_blockers
-            items.append(
-                Item(
-                    kind="lesson",
-                    row=lesson,
-                    module=module,
-                    is_required=all_lessons or lesson.slug in required_lessons,
-                    is_done=lesson.id in rows.completed,
-                    blockers=blockers,
-                    locked=locks_apply and bool(blockers),
-                )
-            )
-        for quiz in module.quizzes:
-            items.append(
-                Item(
-                    kind="quiz",
-                    row=quiz,
-                    module=module,
-                    is_required=quiz.slug in passing,
-                    is_done=quiz_passed(quiz),
-                    passing=passing.get(quiz.slug),
-                    best=best[quiz.id],
-                    is_overridden=quiz.id in rows.overrides,
-                    blockers=list(module_blockers),
-                    locked=locks_apply and bool(module_blockers),
-                )
-            )
-        required = [item for item in items if item.is_required]
-        counted = required or [item for item in items if item.kind == "lesson"]
-        module_states.append(
-            ModuleProgress(
-                module=module,
-                items=items,
-                blockers=module_blockers,
-                locked=locks_apply and bool(module_blockers),
-                done=sum(1 for item in counted if item.is_done),
-                total=len(counted),
-            )
-        )
-        total += len(required)
-        done += sum(1 for item in required if item.is_done)
-        missing += [item for item in required if not item.is_done]
-
-    next_item = next(
-        (
-            item
-            for state in module_states
-            for item in state.items
-            if (item.kind == "lesson" or item.is_required)
-            and not item.is_done
-            and (is_staff or not item.blockers)
-        ),
-        None,
-    )
-    return CourseProgress(
-        course=course,
-        modules=module_states,
-        is_enrolled=is_enrolled,
-        was_enrolled=rows.enrollment is not None,
-        is_staff=is_staff,
-        done=done,
-        total=total,
-        missing=missing,
-        next_item=next_item,
-    )
-
-
-def progress_from_rows(
-    course: Course,
-    modules: Sequence[Module],
-    *,
-    enrolled: bool | None,
-    completed: set[int],
-    attempts: dict[int, list[tuple[int, Decimal]]],
-    submitted: set[int],
-    overrides: dict[int, Decimal],
-) -> CourseProgress:
-    """A student's progress from rows the caller loaded in bulk (the instructors' gradebook).
-
-    ``enrolled``: None if never enrolled, else whether the enrollment is active; ``completed``:
-    lesson ids; ``attempts``: quiz id -> (number, percent) of graded attempts; ``submitted``:
-    quiz ids with a submitted attempt; ``overrides``: quiz id -> percent set by an instructor.
-    Computed exactly as the student's own pages compute it (locks as for a student).
+    ``is_staff``: pass what the page already knows, else it is looked up.
     """
-    rows = _Rows(
-        enrollment=enrolled,
-        completed=completed,
-        attempts=attempts,
-        submitted=submitted,
-        overrides=overrides,
+    snapshot = course if isinstance(course, CourseSnapshot) else snapshot_of(course)
+    rows = (
+        load_rows([user.id], [snapshot.id]).of(user.id, snapshot.id)
+        if user is not None and user.is_authenticated
+        else NO_ROWS
     )
-    return _compute(None, course, modules, rows)
+    return compute(
+        snapshot,
+        rows,
+        is_staff=_staff(user, snapshot) if is_staff is None else is_staff,
+        assume_enrolled=assume_enrolled,
+    )
+
+
+def courses_progress(
+    user: User | None, courses: Sequence[Course | CourseSnapshot]
+) -> dict[int, CourseProgress]:
+    """Progress in many courses (catalogue, data download) in one query for the rows."""
+    snapshots_by_id = _snapshots(courses)
+    loaded = (
+        load_rows([user.id], list(snapshots_by_id))
+        if user is not None and user.is_authenticated
+        else LoadedRows({}, {})
+    )
+    return {
+        course.id: compute(
+            course,
+            loaded.of(user.id, course.id) if user is not None else NO_ROWS,
+            is_staff=_staff(user, course),
+        )
+        for course in snapshots_by_id.values()
+    }
+
+
+def followed_progress(user: User, views: Sequence[CourseView]) -> dict[int, CourseProgress]:
+    """Progress in the courses among ``views`` that ``user`` is enrolled in now (the
+    catalogue's progress bars), in one query whatever the number of courses."""
+    loaded = load_rows([user.id])
+    followed = {course.course_id for course in loaded.enrolled.get(user.id, [])}
+    return {
+        view.course.id: compute(
+            view.course, loaded.of(user.id, view.course.id), is_staff=view.is_staff
+        )
+        for view in views
+        if view.course.id in followed
+    }
+
+
+def _snapshots(courses: Sequence[Course | CourseSnapshot]) -> dict[int, CourseSnapshot]:
+    given = {course.id: course for course in courses if isinstance(course, CourseSnapshot)}
+    rows = [course for course in courses if not isinstance(course, CourseSnapshot)]
+    return {**given, **snapshots({course.id: course.content_hash for course in rows})}
 
 
 # --- dashboard ---------------------------------------------------------------------------------
@@ -525,76 +411,87 @@ RECENT_RESULTS = 5
 @dataclass
 class Dashboard:
     courses: list[CourseProgress]
-    #: The last submitted attempts: (attempt, quiz, course).
-    recent: list[tuple[QuizAttempt, Quiz, Course]]
+    #: The last submitted attempts: (attempt, quiz title, course title, course language).
+    recent: list[tuple[QuizAttempt, str, str, str | None]]
     practice_due: int
     certificates: list[Certificate]
 
 
-def active_enrollment_ids(user: User) -> set[int]:
-    """Ids of the courses ``user`` is enrolled in now."""
+def _assigned_courses(user: User) -> set[int]:
+    """Courses an admin assigned ``user`` to (asked only of instructors)."""
+    if user.role != Role.INSTRUCTOR:
+        return set()
     return set(
         db.session.scalars(
-            select(Enrollment.course_id).where(
-                Enrollment.user_id == user.id, Enrollment.unenrolled_at.is_(None)
-            )
+            select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
         )
     )
 
 
-def enrolled_courses(user: User) -> list[Course]:
-    """Courses ``user`` is enrolled in and may see, most recently enrolled first."""
-    courses = db.session.scalars(
-        select(Course)
-        .join(Enrollment, Enrollment.course_id == Course.id)
-        .where(Enrollment.user_id == user.id, Enrollment.unenrolled_at.is_(None))
-        .order_by(Enrollment.enrolled_at.desc(), Course.title)
-    ).all()
-    return [course for course in courses if can_see(user, course)]
+def enrolled_progress(user: User) -> list[CourseProgress]:
+    """Progress in the courses ``user`` is enrolled in and may see, most recently enrolled
+    first, from one query (the rows carry each course's version)."""
+    loaded = load_rows([user.id])
+    enrolled = [course for course in loaded.enrolled.get(user.id, []) if course.version]
+    found = snapshots({course.course_id: course.version or "" for course in enrolled})
+    assigned = _assigned_courses(user)
+    states = []
+    for enrollment in enrolled:
+        course = found.get(enrollment.course_id)
+        if course is None:
+            continue
+        staff = is_staff(user, course, is_assigned=course.id in assigned)
+        if course.is_published or staff:
+            states.append(compute(course, loaded.of(user.id, course.id), is_staff=staff))
+    # Most recent first; the title orders enrollments made in the same instant.
+    order = {course.course_id: course.enrolled_at for course in enrolled}
+    states.sort(key=lambda state: state.course.title)
+    states.sort(key=lambda state: order[state.course.id], reverse=True)
+    return states
+
+
+# Statements of the dashboard, built once (see catalog.services: bound parameters let
+# SQLAlchemy reuse their cache keys and compiled SQL).
+_RECENT_RESULTS = (
+    select(QuizAttempt, Quiz.title, Course.title, Course.language)
+    .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+    .join(Course, Course.id == Quiz.course_id)
+    .where(QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.status == SUBMITTED)
+    .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+    .limit(bindparam("limit"))
+)
+_PRACTICE_DUE = (
+    select(func.count(PracticeItem.id))
+    .join(Question, Question.id == PracticeItem.question_id)
+    .where(
+        PracticeItem.user_id == bindparam("user_id"),
+        PracticeItem.due_at <= bindparam("now"),
+        Question.is_retired.is_(False),
+    )
+)
+_CERTIFICATES_OF = (
+    select(Certificate)
+    .where(Certificate.user_id == bindparam("user_id"))
+    .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+)
 
 
 def recent_results(
     user: User, limit: int = RECENT_RESULTS
-) -> list[tuple[QuizAttempt, Quiz, Course]]:
-    rows = db.session.execute(
-        select(QuizAttempt, Quiz, Course)
-        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
-        .join(Course, Course.id == Quiz.course_id)
-        .where(QuizAttempt.user_id == user.id, QuizAttempt.status == SUBMITTED)
-        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
-        .limit(limit)
-    ).all()
-    return [(attempt, quiz, course) for attempt, quiz, course in rows]
+) -> list[tuple[QuizAttempt, str, str, str | None]]:
+    rows = db.session.execute(_RECENT_RESULTS, {"user_id": user.id, "limit": limit}).all()
+    return [(attempt, quiz, course, language) for attempt, quiz, course, language in rows]
 
 
 def practice_due_count(user: User, now: datetime | None = None) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(PracticeItem.id))
-            .join(Question, Question.id == PracticeItem.question_id)
-            .where(
-                PracticeItem.user_id == user.id,
-                PracticeItem.due_at <= (now or utcnow()),
-                Question.is_retired.is_(False),
-            )
-        )
-        or 0
-    )
+    return db.session.scalar(_PRACTICE_DUE, {"user_id": user.id, "now": now or utcnow()}) or 0
 
 
 def dashboard(user: User) -> Dashboard:
-    """Everything the dashboard shows, in a constant number of queries."""
-    courses = enrolled_courses(user)
-    states = courses_progress(user, courses)
+    """Everything the dashboard shows, in four queries."""
     return Dashboard(
-        courses=[states[course.id] for course in courses],
+        courses=enrolled_progress(user),
         recent=recent_results(user),
         practice_due=practice_due_count(user),
-        certificates=list(
-            db.session.scalars(
-                select(Certificate)
-                .where(Certificate.user_id == user.id)
-                .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-            )
-        ),
+        certificates=list(db.session.scalars(_CERTIFICATES_OF, {"user_id": user.id})),
     )

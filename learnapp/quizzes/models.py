@@ -17,11 +17,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnapp.database import utcnow
 from learnapp.extensions import db
+from learnapp.quizzes.questions import Grade
 
 OPEN, SUBMITTED, DISCARDED = "open", "submitted", "discarded"
 
@@ -37,6 +48,13 @@ class QuizAttempt(db.Model):
             unique=True,
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
+        ),
+        # The grading queues: few attempts at a time await grading.
+        Index(
+            "ix_quiz_attempts_awaiting_grading",
+            "quiz_id",
+            sqlite_where=text("ungraded_answers > 0"),
+            postgresql_where=text("ungraded_answers > 0"),
         ),
     )
 
@@ -59,6 +77,10 @@ class QuizAttempt(db.Model):
     percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     #: The submission happened automatically at the deadline.
     was_closed_by_deadline: Mapped[bool] = mapped_column(default=False)
+    #: Answers a person still has to grade (essays). While above 0 the attempt is *awaiting
+    #: grading*: ``score`` holds the points so far and ``percent`` is None (not final). The
+    #: grade that takes it to 0, a conditional UPDATE, finalises the score exactly once.
+    ungraded_answers: Mapped[int] = mapped_column(default=0, server_default="0")
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="attempt", order_by="Answer.position", cascade="all, delete-orphan"
@@ -75,6 +97,10 @@ class QuizAttempt(db.Model):
     @property
     def is_discarded(self) -> bool:
         return self.status == DISCARDED
+
+    @property
+    def is_awaiting_grading(self) -> bool:
+        return self.status == SUBMITTED and self.ungraded_answers > 0
 
 
 class Answer(db.Model):
@@ -101,8 +127,25 @@ class Answer(db.Model):
     points: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     max_points: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     feedback: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Submitted and waiting for a person to grade it (``points`` is None meanwhile).
+    needs_grading: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: What a person's grade was made of (an essay's rubric levels), see ``Grade.detail``.
+    grade_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    graded_at: Mapped[datetime | None]
 
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
+
+    @property
+    def stored_grade(self) -> Grade:
+        """The grade as stored, for review pages (points so far; pending while ungraded)."""
+        return Grade(
+            self.points or Decimal(0),
+            self.max_points,
+            list(self.feedback or []),
+            pending=self.needs_grading,
+            detail=dict(self.grade_detail or {}),
+        )
 
 
 class QuizOverride(db.Model):

@@ -16,19 +16,20 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from learnapp.catalog import services as catalog
 from learnapp.catalog.models import Course, Quiz
-from learnapp.certificates import services as certificates
-from learnapp.database import utcnow
+from learnapp.database import begin_mode, utcnow
 from learnapp.errors import LearnAppError
 from learnapp.extensions import csrf, db
 from learnapp.progress import services as progress
-from learnapp.quizzes import rules, services
+from learnapp.quizzes import lifecycle, rules, services
 from learnapp.quizzes.models import Answer, QuizAttempt
 from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec
-from learnapp.quizzes.responses import read_response
+from learnapp.templating import format_clock
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
 
@@ -53,22 +54,22 @@ def _context(attempt: QuizAttempt) -> tuple[Course, Quiz]:
 
 @bp.get("/courses/<course_slug>/quizzes/<quiz_slug>")
 def overview(course_slug: str, quiz_slug: str) -> ResponseReturnValue:
-    course, quiz = _quiz_or_404(course_slug, quiz_slug)
-    modules = catalog.course_outline(course)
-    module = next((m for m in modules if m.id == quiz.module_id), None)
+    view = catalog.find_course(course_slug, _user()) or abort(404)
+    course = view.course
+    quiz = catalog.get_quiz(course, quiz_slug) or abort(404)
     result = services.result_for(current_user, quiz) if _user() else None
-    state = progress.course_progress(_user(), course, modules)
-    now = utcnow()
+    state = progress.course_progress(_user(), course, is_staff=view.is_staff)
+    settings = quiz.typed_settings
     return render_template(
         "quizzes/overview.html",
         course=course,
-        module=module,
+        module=course.module(quiz.module_id),
         quiz=quiz,
-        passing=course.completion.get("quizzes", {}).get(quiz.slug),
+        passing=course.completion.quizzes.get(quiz.slug),
         result=result,
-        is_open=rules.is_open(now, services.opens_at(quiz), services.closes_at(quiz)),
-        opens_at=services.opens_at(quiz),
-        closes_at=services.closes_at(quiz),
+        is_open=rules.is_open(utcnow(), settings.opens_at, settings.closes_at),
+        opens_at=settings.opens_at,
+        closes_at=settings.closes_at,
         lock=state.quiz(quiz.id),
     )
 
@@ -79,7 +80,7 @@ def start(course_slug: str, quiz_slug: str) -> ResponseReturnValue:
     course, quiz = _quiz_or_404(course_slug, quiz_slug)
     try:
         progress.ensure_quiz_unlocked(current_user, course, quiz)
-        attempt = services.start_attempt(current_user, quiz)
+        attempt = lifecycle.start_attempt(current_user, quiz)
     except LearnAppError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -88,8 +89,12 @@ def start(course_slug: str, quiz_slug: str) -> ResponseReturnValue:
     return redirect(url_for("quizzes.take", attempt_id=attempt.id))
 
 
+def _per_page(attempt: QuizAttempt, quiz: Quiz) -> int:
+    return quiz.typed_settings.per_page or len(attempt.answers) or 1
+
+
 def _pages(attempt: QuizAttempt, quiz: Quiz) -> list[list[Answer]]:
-    per_page = int(quiz.settings.get("per_page") or 0) or len(attempt.answers) or 1
+    per_page = _per_page(attempt, quiz)
     answers = list(attempt.answers)
     return [answers[i : i + per_page] for i in range(0, len(answers), per_page)] or [[]]
 
@@ -108,14 +113,33 @@ def _parts(
     return spec, kind, kind.view(spec, answer.option_order)
 
 
+def _closed_on_open(attempt: QuizAttempt) -> QuizAttempt | None:
+    """Close ``attempt`` if its time is up, the one change a GET makes; the closed attempt.
+
+    The page's own transaction only reads (on SQLite it began DEFERRED, so that readers never
+    queue for the write lock, and such a transaction cannot upgrade to a writer under load).
+    So it is ended first, and the closing, with its grading and completion step, runs in a short
+    transaction of its own that takes the write lock up front (``BEGIN IMMEDIATE``).
+    """
+    if not lifecycle.is_overdue(attempt, utcnow()):
+        return None
+    attempt_id = attempt.id
+    db.session.rollback()
+    with begin_mode("IMMEDIATE"):
+        attempt = db.session.get(QuizAttempt, attempt_id) or abort(404)
+        lifecycle.close_if_overdue(attempt)
+        db.session.commit()
+    return attempt
+
+
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def take(attempt_id: int) -> ResponseReturnValue:
     attempt = services.get_attempt_for(current_user, attempt_id)
+    if _closed_on_open(attempt) is not None:
+        flash(_("Time is up: your attempt was submitted with the answers you had saved."), "info")
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
     course, quiz = _context(attempt)
-    if services.close_overdue_one(attempt):
-        db.session.commit()
-        flash("Time is up: your attempt was submitted with the answers you had saved.", "info")
     if not attempt.is_open:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     pages = _pages(attempt, quiz)
@@ -125,7 +149,7 @@ def take(attempt_id: int) -> ResponseReturnValue:
     for answer in pages[page - 1]:
         spec, kind, view = _parts(answer, specs)
         checked = (
-            kind.review(spec, answer.option_order, answer.response, _grade_of(answer))
+            kind.review(spec, answer.option_order, answer.response, answer.stored_grade)
             if answer.is_locked
             else None
         )
@@ -142,17 +166,11 @@ def take(attempt_id: int) -> ResponseReturnValue:
             pages=len(pages),
             token=services.attempt_token(attempt),
             answered=sum(1 for a in attempt.answers if a.response is not None),
-            immediate=quiz.settings.get("review") == "immediately",
+            immediate=quiz.typed_settings.review == "immediately",
         ),
         200,
         NO_STORE,
     )
-
-
-def _grade_of(answer: Answer) -> Any:
-    from learnapp.quizzes.questions import Grade
-
-    return Grade(answer.points or 0, answer.max_points, list(answer.feedback))  # type: ignore[arg-type]
 
 
 def _responses(attempt: QuizAttempt) -> dict[int, Any]:
@@ -161,7 +179,7 @@ def _responses(attempt: QuizAttempt) -> dict[int, Any]:
     specs = _specs(attempt.answers)
     for answer in attempt.answers:
         spec, kind, view = _parts(answer, specs)
-        present, value = read_response(view, f"q_{answer.id}", request.form)
+        present, value = kind.read_form(view, f"q_{answer.id}", request.form)
         if present:
             found[answer.id] = (
                 None if value is None else kind.answer_from_view(spec, answer.option_order, value)
@@ -171,10 +189,13 @@ def _responses(attempt: QuizAttempt) -> dict[int, Any]:
 
 def _attempt_from_post(attempt_id: int) -> QuizAttempt:
     """Authorise a save by the signed per-attempt token (CSRF-safe: only the page has it)."""
+    # The logged-in user first: the token's owner check then finds the same row in the session
+    # instead of loading it again.
+    user = _user()
     attempt = services.attempt_from_token(request.form.get("attempt_token", ""), attempt_id)
     if attempt is None:
         abort(400)
-    if current_user.is_authenticated and current_user.id != attempt.user_id:
+    if user is not None and user.id != attempt.user_id:
         abort(404)
     return attempt
 
@@ -187,25 +208,27 @@ def save(attempt_id: int) -> ResponseReturnValue:
     page = request.form.get("page", 1, type=int) or 1
     action = request.form.get("action", "save")
     try:
-        services.save_answers(
+        lifecycle.save_answers(
             attempt, _responses(attempt), sequence if sequence is not None else -1
         )
         check = request.form.get("check", type=int)
         if check is not None:
             answer = next((a for a in attempt.answers if a.id == check), None)
             if answer is not None:
-                services.check_answer(attempt, answer)
-    except services.StalePage as exc:
+                lifecycle.check_answer(attempt, answer)
+        logged_in = current_user.is_authenticated  # before the commit expires the user
+        get_locale()  # the reply's language too: read after the commit, it reloads the user
+    except lifecycle.StalePage as exc:
         db.session.rollback()
         flash(exc.message, "warning")
         return redirect(url_for("quizzes.take", attempt_id=attempt_id, page=page))
-    except services.AttemptClosed as exc:
+    except lifecycle.AttemptClosed as exc:
         db.session.commit()
         flash(exc.message, "info")
         return redirect(url_for("quizzes.review", attempt_id=attempt_id))
     db.session.commit()
-    if not current_user.is_authenticated:
-        flash("Your session ended, but your answers are saved. Log in to continue.", "info")
+    if not logged_in:
+        flash(_("Your session ended, but your answers are saved. Log in to continue."), "info")
         return redirect(
             url_for("auth.login", next=url_for("quizzes.take", attempt_id=attempt_id, page=page))
         )
@@ -219,7 +242,7 @@ def save(attempt_id: int) -> ResponseReturnValue:
             url_for("quizzes.take", attempt_id=attempt_id, page=page) + f"#answer-{check}"
         )
     if action not in targets:
-        flash("Your answers are saved.", "success")
+        flash(_("Your answers are saved."), "success")
     return redirect(targets.get(action, url_for("quizzes.take", attempt_id=attempt_id, page=page)))
 
 
@@ -229,13 +252,15 @@ def autosave(attempt_id: int) -> ResponseReturnValue:
     attempt = _attempt_from_post(attempt_id)
     sequence = request.form.get("sequence", type=int)
     try:
-        new_sequence = services.save_answers(
+        new_sequence = lifecycle.save_answers(
             attempt, _responses(attempt), sequence if sequence is not None else -1
         )
-    except services.StalePage as exc:
+        logged_in = current_user.is_authenticated  # before the commit expires the user
+        get_locale()  # the reply's language too: read after the commit, it reloads the user
+    except lifecycle.StalePage as exc:
         db.session.rollback()
         return jsonify(saved=False, stale=True, message=exc.message), 409
-    except services.AttemptClosed as exc:
+    except lifecycle.AttemptClosed as exc:
         db.session.commit()
         return jsonify(saved=False, closed=True, message=exc.message), 409
     db.session.commit()
@@ -243,8 +268,8 @@ def autosave(attempt_id: int) -> ResponseReturnValue:
         jsonify(
             saved=True,
             sequence=new_sequence,
-            saved_at=utcnow().strftime("%H:%M:%S UTC"),
-            login_required=not current_user.is_authenticated,
+            saved_at=format_clock(utcnow(), with_seconds=True),
+            login_required=not logged_in,
         ),
         200,
         NO_STORE,
@@ -255,12 +280,12 @@ def autosave(attempt_id: int) -> ResponseReturnValue:
 @login_required
 def summary(attempt_id: int) -> ResponseReturnValue:
     attempt = services.get_attempt_for(current_user, attempt_id)
+    if _closed_on_open(attempt) is not None:
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
     course, quiz = _context(attempt)
-    if services.close_overdue_one(attempt):
-        db.session.commit()
     if not attempt.is_open:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    per_page = int(quiz.settings.get("per_page") or 0) or len(attempt.answers) or 1
+    per_page = _per_page(attempt, quiz)
     return (
         render_template(
             "quizzes/summary.html",
@@ -279,10 +304,10 @@ def summary(attempt_id: int) -> ResponseReturnValue:
 @login_required
 def submit(attempt_id: int) -> ResponseReturnValue:
     attempt = services.get_attempt_for(current_user, attempt_id)
-    services.submit_attempt(attempt)
-    course, _quiz = _context(attempt)
-    if certificates.issue_if_complete(current_user, course) is not None:
-        flash("You completed the course and earned a certificate: see your dashboard.", "success")
+    if lifecycle.submit_attempt(attempt) is not None:
+        flash(
+            _("You completed the course and earned a certificate: see your dashboard."), "success"
+        )
     db.session.commit()
     return redirect(url_for("quizzes.review", attempt_id=attempt.id))
 
@@ -291,9 +316,9 @@ def submit(attempt_id: int) -> ResponseReturnValue:
 @login_required
 def review(attempt_id: int) -> ResponseReturnValue:
     attempt = services.get_attempt_for(current_user, attempt_id)
+    if (closed := _closed_on_open(attempt)) is not None:
+        attempt = closed
     course, quiz = _context(attempt)
-    if services.close_overdue_one(attempt):
-        db.session.commit()
     if attempt.is_open:
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     scope = services.review_scope(attempt, quiz)
@@ -305,16 +330,16 @@ def review(attempt_id: int) -> ResponseReturnValue:
             spec,
             answer.option_order,
             answer.response,
-            _grade_of(answer),
+            answer.stored_grade,
             show_responses=scope.show_responses,
             show_correct=scope.show_correct,
             show_feedback=scope.show_feedback,
         )
+        # A link to the lesson passage of each missed question says which answers were wrong:
+        # only when the review shows correctness.
         missed = answer.points is None or answer.points < answer.max_points
-        lesson_url = _lesson_url(course, spec.lesson) if scope.show_feedback or missed else None
-        items.append(
-            {"answer": answer, "review": shown, "lesson_url": lesson_url, "missed": missed}
-        )
+        lesson_url = _lesson_url(course, spec.lesson) if scope.show_correct and missed else None
+        items.append({"answer": answer, "review": shown, "lesson_url": lesson_url})
     result = services.result_for(current_user, quiz)
     return (
         render_template(
@@ -335,7 +360,7 @@ def review(attempt_id: int) -> ResponseReturnValue:
 def _lesson_url(course: Course, ref: str | None) -> str | None:
     if not ref:
         return None
-    lesson_slug, _, anchor = ref.partition("#")
+    lesson_slug, _hash, anchor = ref.partition("#")
     url = url_for("catalog.lesson", course_slug=course.slug, lesson_slug=lesson_slug)
     return f"{url}#{anchor}" if anchor else url
 

@@ -13,10 +13,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from learnapp.content.specs import QuizSettings
 from learnapp.quizzes.questions import QUESTION_TYPES, Grade, QuestionSpec
-from learnapp.quizzes.questions.matching import MatchingData
-from learnapp.quizzes.questions.ordering import OrderingData
-from learnapp.quizzes.questions.single import ChoiceData
 
 #: Saves and submissions are accepted until the deadline plus this, for network delay.
 GRACE = timedelta(seconds=30)
@@ -34,7 +32,7 @@ class PlannedQuestion:
     """One question of an attempt, with the order its options are shown in.
 
     ``choice_order`` holds real option ids (choices, matching answers, ordering items); it is
-    empty for types without options (true_false, short, numeric).
+    empty for types without options (true_false, short, numeric, essay).
     """
 
     question_id: str
@@ -49,11 +47,11 @@ class PlannedQuestion:
 
 
 def plan_attempt(
-    questions: Sequence[QuestionSpec], settings: Mapping[str, Any], rng: random.Random
+    questions: Sequence[QuestionSpec], settings: QuizSettings, rng: random.Random
 ) -> list[PlannedQuestion]:
     """Draw, order and shuffle the questions of a new attempt.
 
-    ``settings`` is :meth:`QuizSettings.to_dict` (missing keys take the defaults). ``draw: N``
+    ``settings`` gives ``draw`` and the shuffles. ``draw: N``
     takes N questions at random; ``draw: {tag: N}`` takes N distinct questions per tag, and
     when questions carry several drawn tags a valid assignment is found by bipartite matching
     (the loader rejects pools that cannot fill every group; should one slip through, as many
@@ -61,10 +59,10 @@ def plan_attempt(
     ``shuffle_questions``. Option orders: see :func:`option_order`. The same ``rng`` state gives
     the same plan.
     """
-    picked = _draw(questions, settings.get("draw"), rng)
-    if settings.get("shuffle_questions"):
+    picked = _draw(questions, settings.draw, rng)
+    if settings.shuffle_questions:
         rng.shuffle(picked)
-    shuffle_choices = bool(settings.get("shuffle_choices"))
+    shuffle_choices = settings.shuffle_choices
     return [
         PlannedQuestion(questions[i].id, option_order(questions[i], shuffle_choices, rng))
         for i in picked
@@ -72,35 +70,10 @@ def plan_attempt(
 
 
 def option_order(spec: QuestionSpec, shuffle_choices: bool, rng: random.Random) -> tuple[str, ...]:
-    """Display order of a question's options (real ids).
-
-    - single/multiple: choice ids, shuffled only with ``shuffle_choices``;
-    - matching: the answer options (pairs' answers, then distractors), always shuffled, since
-      in file order they would line up with the prompts;
-    - ordering: item ids, always shuffled and never in the correct order (2+ items);
-    - true_false, short, numeric: empty.
-    """
-    data = spec.data
-    if isinstance(data, ChoiceData):
-        ids = [c.id for c in data.choices]
-        if shuffle_choices:
-            rng.shuffle(ids)
-        return tuple(ids)
-    if isinstance(data, MatchingData):
-        ids = [o.id for o in data.options]
-        rng.shuffle(ids)
-        return tuple(ids)
-    if isinstance(data, OrderingData):
-        correct = [i.id for i in data.items]
-        ids = list(correct)
-        if len(set(ids)) < 2:
-            return tuple(ids)
-        # Rejection sampling keeps every other permutation equally likely; a single retry
-        # suffices on average (at most 1/2 of tries hit the correct order).
-        while ids == correct:
-            rng.shuffle(ids)
-        return tuple(ids)
-    return ()
+    """Display order of a question's options (real ids), as its type decides
+    (``QuestionType.option_order``): choices shuffle only with ``shuffle_choices``, matching
+    answers and ordering items always; types without options give an empty order."""
+    return QUESTION_TYPES[spec.type].option_order(spec, shuffle_choices, rng)
 
 
 def _draw(questions: Sequence[QuestionSpec], draw: object, rng: random.Random) -> list[int]:
@@ -231,12 +204,18 @@ def review_scope(
     review: str,
     *,
     submitted: bool,
-    attempts_used: int,
+    attempts_submitted: int,
+    attempt_in_progress: bool,
     attempts_allowed: int | None,
     closes_at: datetime | None,
     now: datetime,
 ) -> ReviewScope:
     """What the attempt's review page shows, by the quiz's ``review`` setting.
+
+    ``attempts_submitted`` counts the student's submitted attempts at the quiz: an open or
+    reopened attempt has not been used yet and a discarded one never counts.
+    ``attempt_in_progress``: the student has an attempt open at the quiz (a new or a reopened
+    one).
 
     ======================  =========  =====================================================
     ``review``              before     after submitting
@@ -246,13 +225,20 @@ def review_scope(
     ``after_submit``        nothing    everything
     ``after_last_attempt``  nothing    score and responses; correct answers and feedback
                                        too once no attempt is left (``attempts_allowed`` set
-                                       and ``attempts_used >= attempts_allowed``) or the
-                                       quiz has closed (``now >= closes_at``)
+                                       and ``attempts_submitted >= attempts_allowed``) or the
+                                       quiz has closed (``now >= closes_at``), and no attempt
+                                       is in progress
     ``after_close``         nothing    score and responses; correct answers and feedback
                                        too once ``now >= closes_at`` (never without
-                                       ``closes_at``)
+                                       ``closes_at``) and no attempt is in progress
     ``never``               nothing    score only
     ======================  =========  =====================================================
+
+    An attempt in progress hides the key of every attempt at the quiz, whatever the counts and
+    dates say: the student could read it in another tab and answer with it (an attempt
+    reopened, or given minutes after the close date, is in progress). ``immediately`` and
+    ``after_submit`` show each attempt's key once it is submitted, by definition, so they do
+    not wait.
 
     \\* with ``immediately``, each question the student checked (and so locked) shows its own
     review during the attempt: see :func:`question_feedback_allowed`. An unknown ``review``
@@ -261,14 +247,16 @@ def review_scope(
     _require_aware(now=now, closes_at=closes_at)
     if not submitted:
         return NOTHING
-    closed = closes_at is not None and now >= closes_at
     if review in ("immediately", "after_submit"):
         return EVERYTHING
+    closed = closes_at is not None and now >= closes_at
     if review == "after_last_attempt":
-        used_up = attempts_allowed is not None and attempts_used >= attempts_allowed
-        return EVERYTHING if used_up or closed else ReviewScope(True, True, False, False)
+        used_up = attempts_allowed is not None and attempts_submitted >= attempts_allowed
+        key = (used_up or closed) and not attempt_in_progress
+        return EVERYTHING if key else ReviewScope(True, True, False, False)
     if review == "after_close":
-        return EVERYTHING if closed else ReviewScope(True, True, False, False)
+        key = closed and not attempt_in_progress
+        return EVERYTHING if key else ReviewScope(True, True, False, False)
     return ReviewScope(True, False, False, False)
 
 

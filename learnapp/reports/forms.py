@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -12,12 +13,12 @@ class ReportForm(FlaskForm):
     with one form per question, so the names here are the contract."""
 
     reason = SelectField(
-        "What is wrong?",
+        _l("What is wrong?"),
         choices=[SelectChoice(value, label) for value, label in REASONS.items()],
         validators=[DataRequired()],
     )
     comment = TextAreaField(
-        "Comment",
+        _l("Comment"),
         validators=[DataRequired(), Length(max=COMMENT_MAX)],
         filters=[lambda value: (value or "").strip()],
     )
@@ -27,7 +28,7 @@ class NoteForm(FlaskForm):
     """Close or reopen a report, with a note the student will see."""
 
     note = TextAreaField(
-        "Note to the student (optional)",
+        _l("Note to the student (optional)"),
         validators=[Length(max=NOTE_MAX)],
         filters=[lambda value: (value or "").strip()],
     )

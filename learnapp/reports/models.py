@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,11 +21,12 @@ from learnapp.extensions import db
 OPEN, CLOSED = "open", "closed"
 
 #: Reason code -> what the student picks (and instructors read).
-REASONS: dict[str, str] = {
-    "key": "The answer key looks wrong",
-    "unclear": "The question is unclear or ambiguous",
-    "typo": "Typo, formatting or broken content",
-    "other": "Something else",
+#: Labels are lazy: each reader sees them in their own language.
+REASONS: dict[str, LazyString] = {
+    "key": _l("The answer key looks wrong"),
+    "unclear": _l("The question is unclear or ambiguous"),
+    "typo": _l("Typo, formatting or broken content"),
+    "other": _l("Something else"),
 }
 
 #: Longest comment a student may send.
@@ -76,4 +79,4 @@ class QuestionReport(db.Model):
 
     @property
     def reason_text(self) -> str:
-        return REASONS.get(self.reason, self.reason)
+        return str(REASONS.get(self.reason, self.reason))

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from learnapp.analysis import services as analysis
@@ -34,7 +35,7 @@ def _back_to(attempt: QuizAttempt, answer: Answer) -> str:
     section), or the question on the review page."""
     if attempt.is_open:
         quiz = db.session.get(Quiz, attempt.quiz_id)
-        per_page = int((quiz.settings.get("per_page") if quiz else 0) or 0)
+        per_page = quiz.typed_settings.per_page if quiz else 0
         page = answer.position // per_page + 1 if per_page > 0 else 1
         return url_for("quizzes.take", attempt_id=attempt.id, page=page) + "#question-reports"
     return url_for("quizzes.review", attempt_id=attempt.id) + f"#answer-{answer.id}"
@@ -51,8 +52,12 @@ def create(attempt_id: int) -> ResponseReturnValue:
     form = ReportForm()
     if not form.validate_on_submit():
         flash(
-            f"Your report on question {number} was not sent: choose what is wrong and describe"
-            f" it in a comment of at most {COMMENT_MAX} characters.",
+            _(
+                "Your report on question %(number)s was not sent: choose what is wrong and"
+                " describe it in a comment of at most %(max)d characters.",
+                number=number,
+                max=COMMENT_MAX,
+            ),
             "error",
         )
         return redirect(back)
@@ -66,8 +71,11 @@ def create(attempt_id: int) -> ResponseReturnValue:
         return redirect(back)
     db.session.commit()
     flash(
-        f"Thank you: your report on question {number} was received. An instructor of the"
-        " course will look at it.",
+        _(
+            "Thank you: your report on question %(number)s was received. An instructor of the"
+            " course will look at it.",
+            number=number,
+        ),
         "success",
     )
     return redirect(back)
@@ -124,7 +132,7 @@ def question(course_slug: str, question_slug: str) -> ResponseReturnValue:
     question = services.question_of(course, question_slug)
     quiz = db.session.get(Quiz, question.quiz_id)
     if quiz is None:
-        raise NotFound("This question belongs to no quiz.")
+        raise NotFound(_("This question belongs to no quiz."))
     which = analysis.which_for(quiz, request.args.get("attempts"))
     result = analysis.quiz_analysis(quiz, which)
     stats = next((q for q in result.questions if q.question.id == question.id), None)
@@ -163,7 +171,7 @@ def _change(course_slug: str, report_id: int, action: str) -> ResponseReturnValu
     report = services.report_of(course, report_id)
     form = NoteForm(prefix=f"r{report_id}")
     if not form.validate_on_submit():
-        flash("Nothing changed: the note is too long.", "error")
+        flash(_("Nothing changed: the note is too long."), "error")
         return _after_action(course, report_id, form.back.data)
     change = services.close_report if action == "close" else services.reopen_report
     try:
@@ -173,7 +181,12 @@ def _change(course_slug: str, report_id: int, action: str) -> ResponseReturnValu
         flash(exc.message, "info")
         return _after_action(course, report_id, form.back.data)
     db.session.commit()
-    flash(f"Report {report_id} {'closed' if action == 'close' else 'reopened'}.", "success")
+    flash(
+        _("Report %(id)s closed.", id=report_id)
+        if action == "close"
+        else _("Report %(id)s reopened.", id=report_id),
+        "success",
+    )
     return _after_action(course, report_id, form.back.data)
 
 

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -54,7 +55,7 @@ def attempt_of(user: User, attempt_id: int) -> QuizAttempt:
     """
     attempt = db.session.get(QuizAttempt, attempt_id)
     if attempt is None or attempt.user_id != user.id or attempt.status not in ("open", "submitted"):
-        raise NotFound("There is no such attempt.")
+        raise NotFound(_("There is no such attempt."))
     return attempt
 
 
@@ -65,7 +66,7 @@ def answer_in(attempt: QuizAttempt, answer_id: int | None) -> Answer:
     """
     answer = next((a for a in attempt.answers if a.id == answer_id), None)
     if answer is None:
-        raise NotFound("This attempt has no such question.")
+        raise NotFound(_("This attempt has no such question."))
     return answer
 
 
@@ -84,14 +85,14 @@ def file_report(
     """
     comment = comment.strip()
     if reason not in REASONS:
-        raise InvalidReport("Choose what is wrong with the question.")
+        raise InvalidReport(_("Choose what is wrong with the question."))
     if not comment:
-        raise InvalidReport("Please describe the problem in a comment.")
+        raise InvalidReport(_("Please describe the problem in a comment."))
     if len(comment) > COMMENT_MAX:
-        raise InvalidReport(f"Please keep the comment under {COMMENT_MAX} characters.")
+        raise InvalidReport(_("Please keep the comment under %(max)d characters.", max=COMMENT_MAX))
     if open_report_of(user, answer.question_id) is not None:
         raise ReportExists(
-            "You have already reported this question; an instructor will look at your report."
+            _("You have already reported this question; an instructor will look at your report.")
         )
     report = QuestionReport(
         question_id=answer.question_id,
@@ -110,7 +111,7 @@ def file_report(
     except IntegrityError:
         # A parallel request filed it first (the partial unique index).
         raise ReportExists(
-            "You have already reported this question; an instructor will look at your report."
+            _("You have already reported this question; an instructor will look at your report.")
         ) from None
     return report
 
@@ -125,16 +126,23 @@ def open_report_of(user: User, question_id: int) -> QuestionReport | None:
     )
 
 
+# Read on every quiz page: built once, run with bound parameters (no per-request building).
+_REPORTS_FOR_ATTEMPT = (
+    select(QuestionReport)
+    .where(
+        QuestionReport.user_id == bindparam("user_id"),
+        QuestionReport.question_id.in_(
+            select(Answer.question_id).where(Answer.attempt_id == bindparam("attempt_id"))
+        ),
+    )
+    .order_by(QuestionReport.created_at, QuestionReport.id)
+)
+
+
 def reports_for_attempt(user: User, attempt_id: int) -> dict[int, QuestionReport]:
     """``user``'s latest report (an open one first) per question of one of their attempts."""
-    questions = select(Answer.question_id).where(Answer.attempt_id == attempt_id)
     reports = db.session.scalars(
-        select(QuestionReport)
-        .where(
-            QuestionReport.user_id == user.id,
-            QuestionReport.question_id.in_(questions),
-        )
-        .order_by(QuestionReport.created_at, QuestionReport.id)
+        _REPORTS_FOR_ATTEMPT, {"user_id": user.id, "attempt_id": attempt_id}
     ).all()
     latest: dict[int, QuestionReport] = {}
     for report in reports:  # oldest first: later ones win, open ones win over closed ones
@@ -237,7 +245,7 @@ def question_of(course: Course, question_slug: str) -> Question:
         select(Question).where(Question.course_id == course.id, Question.slug == question_slug)
     )
     if question is None:
-        raise NotFound("This course has no such question.")
+        raise NotFound(_("This course has no such question."))
     return question
 
 
@@ -252,14 +260,14 @@ def report_of(course: Course, report_id: int) -> QuestionReport:
         .where(QuestionReport.id == report_id, Question.course_id == course.id)
     )
     if report is None:
-        raise NotFound("This course has no such report.")
+        raise NotFound(_("This course has no such report."))
     return report
 
 
 def _check_note(note: str) -> str:
     note = note.strip()
     if len(note) > NOTE_MAX:
-        raise InvalidReport(f"Please keep the note under {NOTE_MAX} characters.")
+        raise InvalidReport(_("Please keep the note under %(max)d characters.", max=NOTE_MAX))
     return note
 
 
@@ -272,7 +280,7 @@ def close_report(
     """
     note = _check_note(note)
     if not report.is_open:
-        raise Conflict("This report is already closed.")
+        raise Conflict(_("This report is already closed."))
     now = now or utcnow()
     report.status = CLOSED
     report.closed_at = now
@@ -299,7 +307,7 @@ def reopen_report(
     """
     note = _check_note(note)
     if report.is_open:
-        raise Conflict("This report is already open.")
+        raise Conflict(_("This report is already open."))
     if report.user_id is not None:
         newer = db.session.scalar(
             select(QuestionReport.id).where(
@@ -310,7 +318,7 @@ def reopen_report(
         )
         if newer is not None:
             raise Conflict(
-                "The student has a newer open report on this question; handle that one instead."
+                _("The student has a newer open report on this question; handle that one instead.")
             )
     now = now or utcnow()
     try:
@@ -321,7 +329,7 @@ def reopen_report(
             db.session.flush()
     except IntegrityError:
         raise Conflict(
-            "The student has a newer open report on this question; handle that one instead."
+            _("The student has a newer open report on this question; handle that one instead.")
         ) from None
     audit.record(
         "question_report.reopened",

@@ -10,6 +10,7 @@ import pytest
 from learnapp.analysis import services
 from learnapp.catalog.models import Question
 from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
 
 URL = "/instruct/courses/basics/quizzes/basics-quiz/analysis"
 
@@ -86,7 +87,7 @@ def test_answers_posted_with_view_tokens_are_counted_as_their_choice(
     from learnapp.quizzes.questions import QUESTION_TYPES
 
     student = make_user(email="tokens@example.com")
-    attempt = quizzes.start_attempt(student, quiz)
+    attempt = lifecycle.start_attempt(student, quiz)
     db.session.commit()
     answer = next(
         a for a in attempt.answers if db.session.get(Question, a.question_id).slug == "q-single"
@@ -151,10 +152,9 @@ def test_selection_of_attempts(client, login, quiz, submit, make_user, instructo
 
 
 def test_open_and_discarded_attempts_do_not_count(quiz, submit, make_user):
-    from learnapp.quizzes import services as quizzes
 
     submit(make_user(), {"q-single": "a"})
-    quizzes.start_attempt(make_user(), quiz)  # open
+    lifecycle.start_attempt(make_user(), quiz)  # open
     db.session.commit()
     assert services.quiz_analysis(quiz, "all").attempts == 1
 

@@ -288,3 +288,58 @@ def test_choices_over_versions_keep_current_ones_first():
 def test_plain_text_strips_tags_and_cuts():
     assert stats.plain_text("<p>What <strong>is</strong>\n it?</p>") == "What is it?"
     assert stats.plain_text("<p>abcdefghij</p>", limit=5) == "abcd…"
+
+
+# --- essays: rubric criteria -------------------------------------------------------------------
+
+
+def test_rubric_criteria_get_mean_and_spread_over_the_answers_graded_with_them() -> None:
+    criteria = (
+        stats.CriterionInfo("flags", "Asks about red flags", 4),
+        stats.CriterionInfo("decision", "Decision", 2),
+    )
+    info = stats.QuestionInfo(1, "q-essay", "essay", 1, "Case", criteria=criteria)
+    graded = [{"flags": 4, "decision": 2}, {"flags": 2, "decision": 0}, {"flags": 0}, {}]
+    attempts = [
+        stats.AttemptData(
+            i,
+            i,
+            1,
+            (
+                stats.AnswerData(
+                    1, Decimal(sum(points.values())), Decimal(6), "text", criteria=points
+                ),
+            ),
+        )
+        for i, points in enumerate(graded, 1)
+    ]
+    (question,) = stats.analyse(attempts, [info]).questions
+    flags, decision = question.criteria
+    assert (flags.graded, flags.mean, flags.sd) == (3, 2.0, 2.0)
+    assert (decision.graded, decision.mean) == (2, 1.0)
+    assert decision.sd == pytest.approx(1.4142135)
+
+
+def test_criteria_of_reads_an_essays_rubric_and_nothing_else() -> None:
+    from learnapp.content.errors import Location
+    from learnapp.quizzes.questions import QUESTION_TYPES
+
+    essay = QUESTION_TYPES["essay"].parse(
+        {
+            "id": "e",
+            "type": "essay",
+            "prompt": "Why?",
+            "rubric": [
+                {
+                    "criterion": "*Reasoning*",
+                    "levels": [{"points": 0, "text": "No"}, {"points": 3, "text": "Yes"}],
+                }
+            ],
+        },
+        Location("q.md", 1),
+    )
+    assert stats.criteria_of(essay) == (stats.CriterionInfo("a", "*Reasoning*", 3),)
+    free = QUESTION_TYPES["essay"].parse(
+        {"id": "f", "type": "essay", "prompt": "Why?", "points": 3}, Location("q.md", 1)
+    )
+    assert stats.criteria_of(free) == ()

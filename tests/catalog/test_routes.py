@@ -3,6 +3,7 @@ from flask import url_for
 from sqlalchemy import event
 
 from learnapp.content import UrlBuilder
+from learnapp.content.files import ASSET_CONTENT_SECURITY_POLICY
 
 
 def test_catalogue_lists_course_facts(basics, client):
@@ -26,6 +27,25 @@ def test_course_page_shows_outline_start_and_completion_rule(basics, client):
     assert "Basics quiz" in body
     assert "at least 70%" in body
     assert "<strong>Course basics</strong>" in body  # landing Markdown, rendered at sync
+
+
+def test_course_page_shows_the_review_statement_and_date(courses_root, edit, sync, client):
+    edit(
+        "basics/course.md",
+        "level: beginner",
+        'level: beginner\nreviewed_by: "No clinician has reviewed this course"\n'
+        "last_reviewed: 2026-12-07",
+    )
+    sync()
+    body = client.get("/courses/basics").get_data(as_text=True)
+    assert "<li>Review: No clinician has reviewed this course</li>" in body
+    assert 'Last reviewed <time datetime="2026-12-07">December 7, 2026</time>' in body
+
+
+def test_course_page_without_review_keys_shows_no_review_line(basics, client):
+    body = client.get("/courses/basics").get_data(as_text=True)
+    assert "Review:" not in body
+    assert "Last reviewed" not in body
 
 
 def test_lesson_page_has_toc_time_breadcrumb_and_neighbours(basics, client):
@@ -87,7 +107,59 @@ def test_assets_are_served_with_cache_headers(basics, client):
     with client.get("/courses/basics/assets/01-start/images/diagram.png") as response:
         assert response.status_code == 200
         assert response.mimetype == "image/png"
-        assert "max-age=86400" in response.headers["Cache-Control"]
+        assert response.headers["Cache-Control"] == "public, max-age=86400"
+
+
+SCRIPTED_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
+    '<script>fetch(\'/ran\')</script><rect width="8" height="8"/></svg>'
+)
+
+
+def test_an_svg_asset_is_a_sandboxed_document_that_runs_nothing(basics, courses_root, client):
+    (courses_root / "basics" / "01-start" / "images" / "figure.svg").write_text(SCRIPTED_SVG)
+    with client.get("/courses/basics/assets/01-start/images/figure.svg") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/svg+xml"
+        assert response.headers["Content-Security-Policy"] == ASSET_CONTENT_SECURITY_POLICY
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    policy = {part.strip().split(" ", 1)[0]: part.strip() for part in
+              ASSET_CONTENT_SECURITY_POLICY.split(";")}  # fmt: skip
+    assert policy["sandbox"] == "sandbox"  # no allow-scripts, no allow-same-origin
+    assert policy["default-src"] == "default-src 'none'"
+    assert "script-src" not in policy
+
+
+@pytest.mark.parametrize("name", ["page.html", "page.htm", "app.js", "feed.xml", "page.xhtml"])
+def test_active_files_in_a_course_folder_are_never_served(basics, courses_root, client, name):
+    (courses_root / "basics" / "01-start" / name).write_text("<script>alert(1)</script>")
+    with client.get(f"/courses/basics/assets/01-start/{name}") as response:
+        assert response.status_code == 404
+        assert b"<script>" not in response.data
+
+
+def test_every_asset_response_carries_the_sandbox(basics, courses_root, client):
+    (courses_root / "basics" / "01-start" / "notes.txt").write_text("<script>1</script>")
+    (courses_root / "basics" / "01-start" / "handout.pdf").write_bytes(b"%PDF-1.4")
+    for name, mimetype in (("notes.txt", "text/plain"), ("handout.pdf", "application/pdf")):
+        with client.get(f"/courses/basics/assets/01-start/{name}") as response:
+            assert response.mimetype == mimetype
+            assert response.headers["Content-Security-Policy"] == ASSET_CONTENT_SECURITY_POLICY
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+    # Browsers show no PDF in a sandboxed document: it is a download.
+    with client.get("/courses/basics/assets/01-start/handout.pdf") as response:
+        assert response.headers["Content-Disposition"] == "attachment; filename=handout.pdf"
+
+
+def test_draft_course_assets_are_never_cached(courses_root, edit, sync, login, instructor):
+    edit("basics/course.md", "status: published", "status: draft")
+    sync()
+    client = login(instructor)
+    with client.get("/courses/basics/assets/01-start/images/diagram.png") as response:
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert "Expires" not in response.headers
+        assert response.headers["Content-Security-Policy"] == ASSET_CONTENT_SECURITY_POLICY
 
 
 @pytest.mark.parametrize(
@@ -163,6 +235,7 @@ def test_lesson_page_query_count_does_not_grow_with_lessons(
     """Same number of queries for a 3-lesson course and a 60-lesson one."""
 
     def queries_for(path):
+        client.get(path)  # the first request after a sync builds the course snapshot
         seen = []
 
         def count(_conn, _cursor, statement, *_args):

@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -6,7 +7,8 @@ from sqlalchemy import func, select
 
 from learnapp.catalog import services
 from learnapp.catalog.models import Course, Lesson, Module, Question, QuestionVersion, Quiz
-from learnapp.content.loader import course_fingerprint
+from learnapp.content import quality
+from learnapp.content.files import course_fingerprint
 
 
 def count(db, model, **where):
@@ -345,10 +347,119 @@ def test_removed_then_restored_folder_is_parsed_and_revived(clean, sync, loads, 
     assert not clean.is_retired
 
 
-def test_copied_folder_with_the_same_id_still_fails(clean, sync, loads, courses_root):
+def test_copied_folder_with_the_same_id_fails_with_the_original(clean, sync, loads, courses_root):
     shutil.copytree(courses_root / "basics", courses_root / "copy")
     report = sync()
+    assert report.unchanged == []
+    assert report.failed == ["basics", "copy"]
+    assert sorted(loads) == ["basics", "copy"]
+    root = services.courses_dir()
+    assert sorted(line for line in report.problems if "is also used by" in line) == [
+        f'{root}/basics/course.md:2: course id "basics" is also used by {root}/copy/course.md:2:'
+        " neither folder is loaded until one of them changes its id",
+        f'{root}/copy/course.md:2: course id "basics" is also used by {root}/basics/course.md:2:'
+        " neither folder is loaded until one of them changes its id",
+    ]
+    shutil.rmtree(courses_root / "copy")
+    report = sync()
+    assert report.ok
     assert report.unchanged == ["basics"]
-    assert report.failed == ["copy"]
-    assert loads == ["copy"]
-    assert any('course id "basics" is already used' in line for line in report.problems)
+
+
+def test_a_copy_that_sorts_first_never_takes_over_the_course(
+    clean, sync, db, courses_root, edit, make_user
+):
+    """A copy keeping the id and naming other instructors must not get the gradebook."""
+    intruder = make_user(role="instructor", email="intruder@example.com")
+    shutil.copytree(courses_root / "basics", courses_root / "aaa-copy")
+    edit(
+        "aaa-copy/course.md",
+        "instructors: [instructor@example.com]",
+        "instructors: [intruder@example.com]",
+    )
+    edit("aaa-copy/course.md", "title: Course basics", "title: Taken over")
+    before = (clean.id, clean.title, clean.source_dir, list(clean.instructor_emails))
+    report = sync()
+    assert report.failed == ["aaa-copy", "basics"]
+    db.session.expire_all()
+    course = db.session.scalar(select(Course).filter_by(slug="basics"))
+    assert (course.id, course.title, course.source_dir, course.instructor_emails) == before
+    assert not services.is_course_instructor(intruder, course)
+    assert any("is also used by" in line for line in course.problems)
+
+
+# --- quiz-quality warnings -------------------------------------------------------------------
+
+
+def test_quality_warnings_are_stored_apart_from_problems(clean):
+    assert clean.problems == []
+    assert clean.quality_version == quality.VERSION
+    assert clean.quality_warnings
+    assert all(": warning: " in line and line.endswith("]") for line in clean.quality_warnings)
+    assert any("courses/basics/02-more/quiz.md:" in line for line in clean.quality_warnings)
+    assert not clean.has_errors
+
+
+def test_course_with_only_quality_warnings_is_not_parsed_again(clean, sync, loads, db):
+    warnings = list(clean.quality_warnings)
+    report = sync()
+    assert report.unchanged == ["basics"]
+    assert loads == []
+    assert report.quality_warnings == []  # nothing was checked: the stored list stands
+    db.session.refresh(clean)
+    assert clean.quality_warnings == warnings
+
+
+def test_new_quality_rules_check_unchanged_courses_once(clean, sync, loads, db, monkeypatch):
+    monkeypatch.setattr(quality, "VERSION", quality.VERSION + 1)
+    report = sync()
+    assert report.unchanged == ["basics"]
+    assert loads == ["basics"]
+    assert report.quality_warnings == clean.quality_warnings
+    db.session.refresh(clean)
+    assert clean.quality_version == quality.VERSION
+    sync()
+    assert loads == ["basics"]
+
+
+def test_editing_a_quiz_updates_its_quality_warnings(clean, sync, edit, db):
+    line = next(w for w in clean.quality_warnings if '"q-multiple" has no lesson' in w)
+    edit("basics/02-more/quiz.md", "id: q-multiple\n", "id: q-multiple\nlesson: basics-intro\n")
+    assert sync().updated == ["basics"]
+    db.session.refresh(clean)
+    assert line not in clean.quality_warnings
+    assert not any('"q-multiple" has no lesson' in w for w in clean.quality_warnings)
+
+
+def test_a_broken_course_keeps_the_warnings_of_the_version_it_serves(clean, sync, edit, db):
+    warnings = list(clean.quality_warnings)
+    edit("basics/02-more/third.md", "title: Third lesson", "title: [unclosed")
+    assert sync().failed == ["basics"]
+    db.session.refresh(clean)
+    assert clean.has_errors
+    assert clean.quality_warnings == warnings
+
+
+# --- hostile folders -------------------------------------------------------------------------
+
+
+def test_one_hostile_folder_never_stops_the_other_courses(clean, sync, db, courses_root, edit):
+    """A link to /dev/zero and a sparse 20 GB file are refused unread; other courses sync."""
+    shutil.copytree(courses_root / "basics", courses_root / "second")
+    edit("second/course.md", "id: basics", "id: second")
+    images = courses_root / "basics" / "01-start" / "images"
+    os.symlink("/dev/zero", images / "zero.png")
+    with open(images / "huge.webm", "wb") as file:
+        file.truncate(20 * 1024**3)  # sparse: no disk space used
+    report = sync()
+    assert report.created == ["second"]
+    assert report.failed == ["basics"]
+    root = services.courses_dir()
+    assert [line for line in report.problems if "images/" in line] == [
+        f"{root}/basics/01-start/images/huge.webm:1: file is larger than 50 MB",
+        f"{root}/basics/01-start/images/zero.png:1: file is a symbolic link leading out of the"
+        " course folder",
+    ]
+    db.session.refresh(clean)
+    assert not clean.is_retired  # the last good version keeps serving
+    assert clean.problems == [line for line in report.problems if "/basics/" in line]

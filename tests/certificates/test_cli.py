@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import jwt
 import pytest
 from sqlalchemy import select
 
 from learnapp.audit.models import AuditEvent
-from learnapp.certificates import services
+from learnapp.certificates import credentials, keys, services
 from learnapp.certificates.models import Certificate
 from learnapp.extensions import db
 
@@ -101,6 +102,26 @@ def test_verify_flags_a_credential_superseded_by_a_reissue(
     result = cli("verify", str(path))
     assert result.exit_code == 1
     assert "SUPERSEDED" in result.output
+
+
+def test_verify_accepts_a_credential_issued_in_the_vc_1_1_form(cli, certificate, tmp_path):
+    """Credentials downloaded before the VC 2.0 form: the credential in a ``vc`` claim, no
+    ``sub``, the bare key thumbprint as ``kid``."""
+    credential = credentials.build_credential(services.issuer(), services.award_of(certificate))
+    key = keys.current_key()
+    claims = {"vc": credential, "iss": credential["issuer"]["id"], "jti": credential["id"]}
+    kid = credentials.thumbprint(services.published_keys()[0])
+    path = tmp_path / "old.jwt"
+    path.write_text(
+        jwt.encode(claims | {"nbf": 1796119205}, key, algorithm="EdDSA", headers={"kid": kid})
+    )
+    result = cli("verify", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Awarded to: Sam Student" in result.output
+    assert cli("revoke", certificate.public_id, "--reason", "Wrong key").exit_code == 0
+    result = cli("verify", str(path))
+    assert result.exit_code == 1
+    assert "REVOKED: Wrong key" in result.output
 
 
 def test_verify_rejects_garbage(cli, tmp_path):

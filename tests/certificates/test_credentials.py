@@ -19,11 +19,13 @@ ISSUER = Issuer(
     name="LearnApp",
     url="https://learn.example/",
     jwks_url="https://learn.example/certificates/keys.json",
+    key_url_prefix="https://learn.example/certificates/keys/",
     status_list_url="https://learn.example/certificates/status",
 )
 AWARD = Award(
     credential_id="https://learn.example/certificates/AbC",
     status_index=7,
+    subject_id="urn:uuid:6b2f1c9e-3d4a-4f0b-9c1e-2a7d5e8f9b10",
     name="Ελένη Παπαδοπούλου",
     course_id="https://learn.example/courses/nmt",
     course_title="Neuromuscular Therapy",
@@ -32,6 +34,7 @@ AWARD = Award(
     content_hash="ab" * 32,
     completed_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
     issued_at=datetime(2026, 12, 1, 10, 0, 5, tzinfo=UTC),
+    awarded_at=datetime(2026, 12, 1, 10, 0, 5, tzinfo=UTC),
     score="87.5",
     is_manual=False,
 )
@@ -42,26 +45,27 @@ def key(tmp_path):
     return credentials.load_or_create_key(tmp_path / "keys" / "issuer.pem")
 
 
-def signed(key) -> str:
-    return credentials.sign(credentials.build_credential(ISSUER, AWARD), key)
-
-
 def keys_of(key) -> list[dict[str, str]]:
-    return [credentials.public_jwk(key.public_key())]
+    return [credentials.public_jwk(key.public_key(), ISSUER.key_url_prefix)]
+
+
+def signed(key) -> str:
+    kid = keys_of(key)[0]["kid"]
+    return credentials.sign(credentials.build_credential(ISSUER, AWARD), key, kid)
 
 
 def test_the_key_is_created_once_private_and_reused(tmp_path):
     path = tmp_path / "issuer.pem"
     first = credentials.load_or_create_key(path)
     second = credentials.load_or_create_key(path)
-    assert credentials.public_jwk(first.public_key()) == credentials.public_jwk(second.public_key())
+    assert keys_of(first) == keys_of(second)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_a_file_that_is_not_a_key_is_refused(tmp_path):
     path = tmp_path / "issuer.pem"
     path.write_text("not a key")
-    with pytest.raises(CredentialError, match="not a PEM private key"):
+    with pytest.raises(CredentialError, match="not an unencrypted PEM private key"):
         credentials.load_or_create_key(path)
 
 
@@ -89,6 +93,7 @@ def test_a_signed_credential_verifies(key):
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     assert header["alg"] == "EdDSA"
     assert header["kid"] == keys_of(key)[0]["kid"]
+    assert header["kid"].startswith(ISSUER.key_url_prefix)
     assert credentials.verify(token, keys_of(key)) == credentials.build_credential(ISSUER, AWARD)
 
 
@@ -105,7 +110,7 @@ def test_one_changed_byte_fails(key, part):
 
 def test_a_credential_from_another_key_fails(key, tmp_path):
     other = credentials.load_or_create_key(tmp_path / "other.pem")
-    forged = credentials.sign(credentials.build_credential(ISSUER, AWARD), other)
+    forged = signed(other)
     with pytest.raises(CredentialError, match="does not publish"):
         credentials.verify(forged, keys_of(key))
     # Even when the forger names our key id, the signature fails.
@@ -155,7 +160,8 @@ def test_revocation_shows_in_the_signed_status_list(key):
     credential = credentials.build_credential(ISSUER, AWARD)
     now = datetime(2026, 12, 2, tzinfo=UTC)
     for revoked, expected in (([], False), ([3, 7], True)):
-        status = credentials.sign(credentials.build_status_list(ISSUER, revoked, now), key)
+        status_list = credentials.build_status_list(ISSUER, revoked, now)
+        status = credentials.sign(status_list, key, keys_of(key)[0]["kid"])
         verified = credentials.verify(status, keys_of(key))
         assert verified["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
         assert credentials.is_revoked(credential, verified) is expected

@@ -7,6 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+import jwt
 import pypdf
 import pytest
 import time_machine
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from learnapp.certificates import credentials, services
 from learnapp.certificates.models import Certificate
 from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
 
 
 def page(client, certificate, **kwargs):
@@ -29,7 +31,7 @@ def test_the_verification_page_works_without_login(client, certificate, basics):
     assert "Sam Student" in html
     assert basics.title in html
     assert "LearnApp" in html
-    assert certificate.completed_at.strftime("%-d %B %Y") in html
+    assert certificate.completed_at.strftime("%B %-d, %Y") in html
     assert "not a\n    professional qualification" in html or "not a professional" in html
     assert "Revoke certificate" not in html  # no staff controls for visitors
 
@@ -100,6 +102,41 @@ def test_the_pdf_downloads_with_the_record(client, certificate, app):
     assert "REVOKED" in pypdf.PdfReader(io.BytesIO(revoked)).pages[0].extract_text()
 
 
+def pdf_text(client, certificate, language: str) -> str:
+    response = client.get(
+        f"/certificates/{certificate.public_id}/certificate.pdf",
+        headers={"Accept-Language": language},
+    )
+    assert response.status_code == 200
+    return pypdf.PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+
+
+def test_the_pdf_is_in_the_recipients_language_whoever_downloads_it(client, certificate):
+    certificate.user.locale = "es"
+    db.session.commit()
+    text = pdf_text(client, certificate, "en")
+    assert "Certificado de finalización" in text
+    day = certificate.completed_at
+    assert f"Completado el {day.day} de " in text
+    assert "Certificate of Completion" not in text
+    assert certificate.course_title in text  # as the author wrote it
+
+
+def test_an_english_recipients_pdf_stays_english_for_a_spanish_reader(client, certificate):
+    assert certificate.user.locale is None
+    text = pdf_text(client, certificate, "es")
+    assert "Certificate of Completion" in text
+    assert f"Completed {certificate.completed_at:%B} " in text
+    assert "Certificado" not in text
+
+
+def test_changing_the_recipients_language_renders_the_pdf_anew(client, certificate):
+    assert "Certificate of Completion" in pdf_text(client, certificate, "en")
+    certificate.user.locale = "es"
+    db.session.commit()
+    assert "Certificado de finalización" in pdf_text(client, certificate, "en")
+
+
 def fetch_keys(client):
     return client.get("/certificates/keys.json").get_json()["keys"]
 
@@ -139,7 +176,22 @@ def test_the_issuer_profile_names_the_key(client):
     assert "d" not in key  # never the private part
 
 
-def test_the_key_is_kept_in_the_instance_folder(client, app, certificate):
+def test_the_tokens_kid_is_the_url_of_the_key(client, certificate):
+    token = client.get(f"/certificates/{certificate.public_id}/credential.jwt").get_data(True)
+    kid = jwt.get_unverified_header(token)["kid"]
+    assert kid.startswith("http://learnapp.test/certificates/keys/")
+    response = client.get(kid.removeprefix("http://learnapp.test"))
+    assert response.status_code == 200
+    assert response.get_json() == fetch_keys(client)[0]
+    assert response.get_json()["kid"] == kid
+    assert "d" not in response.get_json()
+    assert client.get("/certificates/keys/" + "A" * 43).status_code == 404
+
+
+@pytest.mark.app_config(CERTIFICATE_KEY=None)
+def test_without_a_configured_key_development_keeps_one_in_the_instance_folder(
+    client, app, certificate
+):
     client.get(f"/certificates/{certificate.public_id}/credential.jwt")
     assert (Path(app.instance_path) / "certificate-signing-key.pem").exists()
 
@@ -231,13 +283,12 @@ def test_submitting_the_last_quiz_issues_the_certificate(
     client, login, student, basics, lesson, basics_quiz
 ):
     from learnapp.progress import services as progress
-    from learnapp.quizzes import services as quizzes
 
     # Any submitted attempt passes, so an empty one completes the course.
     basics.completion = {**basics.completion, "quizzes": {"basics-quiz": 0}}
     for slug in ("basics-intro", "basics-second", "basics-third"):
         progress.complete_lesson(student, basics, lesson(slug))
-    attempt = quizzes.start_attempt(student, basics_quiz)
+    attempt = lifecycle.start_attempt(student, basics_quiz)
     db.session.commit()
     assert db.session.scalar(select(func.count(Certificate.id))) == 0
     login(student)
@@ -293,7 +344,7 @@ def test_admin_awards_a_certificate(client, login, admin, student, basics):
     assert response.headers["Location"] == f"/certificates/{certificate.public_id}"
     assert certificate.is_manual
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Awarded manually by the issuer: Prior learning" in html
+    assert 'Awarded manually by the issuer: <span translate="no">Prior learning</span>' in html
     # The reason is for staff; the public sees only that it was a manual award.
     client.post("/logout")
     public = page(client, certificate).get_data(as_text=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import stat
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from learnapp.audit.models import AuditEvent
-from learnapp.certificates import services
+from learnapp.certificates import pdf, services
 from learnapp.certificates.models import Certificate
 from learnapp.errors import Conflict, LearnAppError
 from learnapp.extensions import db
@@ -45,6 +48,24 @@ def test_completion_issues_one_certificate_with_the_record(basics, student, fini
     assert services.issue_if_complete(student, basics) is None  # once
     assert count() == 1
     assert actions()[-1] == "certificate.issued"
+
+
+def test_each_certificate_has_its_own_subject_id_kept_across_a_reissue(
+    basics, make_user, finish, admin
+):
+    certificates = []
+    for _ in range(3):
+        user = make_user()
+        finish(user)
+        certificates.append(services.issue_if_complete(user, basics))
+    db.session.commit()
+    subjects = [services.award_of(c).subject_id for c in certificates]
+    assert len(set(subjects)) == 3
+    assert all(re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", subject) for subject in subjects)
+    certificates[0].user.display_name = "Someone Else"
+    services.reissue(certificates[0], actor=admin)
+    db.session.commit()
+    assert services.award_of(certificates[0]).subject_id == subjects[0]
 
 
 def test_public_ids_differ(basics, make_user, finish):
@@ -163,3 +184,82 @@ def test_public_ids_never_start_with_a_dash(monkeypatch):
     drawn = iter(["-Dvq5Sqe7cnXVz1_xXQ4nQ", "-AAAAAAAAAAAAAAAAAAAAA", "Zq3k9vX2bYp0LmN4sT7wQa"])
     monkeypatch.setattr(services.secrets, "token_urlsafe", lambda _n: next(drawn))
     assert services.new_public_id() == "Zq3k9vX2bYp0LmN4sT7wQa"
+
+
+# --- the PDF cache -----------------------------------------------------------------------------
+
+
+def cached(app, certificate) -> list[Path]:
+    return sorted((Path(app.instance_path) / services.PDF_CACHE).glob(f"{certificate.public_id}-*"))
+
+
+def download(client, certificate) -> bytes:
+    response = client.get(f"/certificates/{certificate.public_id}/certificate.pdf")
+    assert response.status_code == 200
+    return response.data
+
+
+def test_the_pdf_cache_is_private_and_written_whole(app, client, certificate):
+    data = download(client, certificate)
+    cache = Path(app.instance_path) / services.PDF_CACHE
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    [path] = cached(app, certificate)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in cache.iterdir()] == [path.name]  # no temporary file left behind
+    assert path.read_bytes() == data == download(client, certificate)
+
+
+def test_a_cache_left_readable_by_an_older_version_starts_afresh(app, client, certificate):
+    cache = Path(app.instance_path) / services.PDF_CACHE
+    cache.mkdir(mode=0o755, parents=True)
+    cache.chmod(0o755)
+    old = cache / "AAAAAAAAAAAAAAAAAAAAAA-0123456789abcdef.pdf"
+    old.write_bytes(b"%PDF a name anonymised since")
+    old.chmod(0o644)
+    download(client, certificate)
+    assert not old.exists()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("change", ["revoke", "restore", "reissue"])
+def test_a_change_of_the_record_removes_its_cached_pdf(
+    app, client, certificate, student, admin, change
+):
+    if change == "restore":
+        services.revoke(certificate, reason="x", actor=admin)
+        db.session.commit()
+    download(client, certificate)
+    assert cached(app, certificate)
+    if change == "revoke":
+        services.revoke(certificate, reason="Wrong key", actor=admin)
+    elif change == "restore":
+        services.restore(certificate, actor=admin)
+    else:
+        student.display_name = "Samantha Student"
+        services.reissue(certificate, actor=admin)
+    assert not cached(app, certificate)
+    # A download between the change and its commit caches the old content again: the commit
+    # removes it.
+    stale = Path(app.instance_path) / services.PDF_CACHE / f"{certificate.public_id}-old.pdf"
+    stale.write_bytes(b"%PDF the old content")
+    db.session.commit()
+    assert not cached(app, certificate)
+
+
+def test_a_pdf_rendered_while_the_record_changes_is_not_kept(app, client, certificate, monkeypatch):
+    render, certificate_id = pdf.render, certificate.id
+
+    def render_while_an_admin_reissues(document):
+        # Another request commits a new name while this one renders the old.
+        with Session(db.engine) as other:
+            other.get(Certificate, certificate_id).name = "Samantha Student"
+            other.commit()
+        return render(document)
+
+    monkeypatch.setattr(pdf, "render", render_while_an_admin_reissues)
+    assert download(client, certificate).startswith(b"%PDF")
+    assert not cached(app, certificate)
+    db.session.refresh(certificate)
+    assert certificate.name == "Samantha Student"
+    download(client, certificate)
+    assert len(cached(app, certificate)) == 1  # the next download caches the new content

@@ -16,17 +16,20 @@ from hypothesis import strategies as st
 
 from learnapp.content import load_course
 from learnapp.content.errors import Location
+from learnapp.content.quality import check_quality
 from learnapp.content.yamlmarks import load_yaml
 from learnapp.quizzes.questions import QUESTION_TYPES
 from tests.content.conftest import BASE
 
 KEYS = [
     "id", "title", "summary", "version", "status", "level", "estimated_hours", "instructors",
-    "authors", "certificate", "modules", "completion", "minutes", "prerequisites", "objectives",
+    "authors", "reviewed_by", "last_reviewed", "certificate", "modules", "completion", "minutes",
+    "language",
+    "prerequisites", "objectives",
     "lessons", "quizzes", "attempts", "time_limit", "opens_at", "closes_at", "per_page", "draw",
     "grading", "review", "type", "prompt", "points", "tags", "explanation", "lesson", "choices",
     "answer", "answers", "pattern", "case_sensitive", "pairs", "distractors", "items", "text",
-    "correct", "weight", "feedback", "value", "tolerance", "min", "max",
+    "correct", "weight", "feedback", "value", "tolerance", "min", "max", "blueprint", "assessed",
 ]  # fmt: skip
 
 scalars = st.one_of(
@@ -69,7 +72,8 @@ def load_with(files: dict[str, str]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         result = load_course(root)
-        for problem in result.problems:
+        quality = check_quality(result.course) if result.course is not None else []
+        for problem in [*result.problems, *quality]:
             assert problem.line >= 1
             assert problem.path.startswith(str(root))
             assert "internal error" not in problem.message

@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learnapp.content import check, load_course
-from learnapp.content.errors import Location
+from learnapp.content.errors import Location, Problem
+from learnapp.content.fields import is_id
 from learnapp.content.gift import (
     BLANK,
+    _category_tag,
     add_quiz_listing,
     escape_markdown,
     export_gift,
@@ -26,8 +28,10 @@ from learnapp.content.gift import (
     parse_gift,
     quiz_file_text,
     read_quiz_questions,
+    slug,
     to_markdown,
 )
+from learnapp.content.quality import is_quality
 from learnapp.quizzes.questions import QUESTION_TYPES
 from learnapp.quizzes.questions.choices import effective_weights
 from learnapp.quizzes.questions.single import ChoiceData
@@ -35,6 +39,12 @@ from learnapp.quizzes.questions.single import ChoiceData
 DATA = Path(__file__).parent.parent / "data"
 GIFT = DATA / "gift"
 ROOT = Path(__file__).parent.parent.parent
+
+
+def file_problems(course_dir: Path) -> list[Problem]:
+    """What ``check`` reports besides quiz-quality warnings (imported questions have no
+    ``lesson:`` links, so the quality check has plenty to say about them)."""
+    return [p for p in check(course_dir) if not is_quality(p)]
 
 
 def parse(text: str, quiz: str = "qz") -> list[dict[str, Any]]:
@@ -220,12 +230,14 @@ def test_comments_categories_and_titles() -> None:
         "$CATEGORY: $course$/top\n\nThird question has no title.{T}\n\n"
         "$CATEGORY: Safety/Red flags\n::Fourth::Fourth.{\n// inside a question\n=a\n~b\n}"
     )
-    assert [(r["id"], r.get("tags")) for r in raws] == [
-        ("q-kept", ["week-1"]),  # a title that is a valid id is the id
-        ("qz-second-question", ["week-1"]),
-        ("qz-third-question-has-no-title", None),
-        ("qz-fourth", ["red-flags"]),
+    assert [(r["id"], r.get("tags"), r.get("category")) for r in raws] == [
+        ("q-kept", ["week-1"], "$course$/top/Week 1"),  # a title that is a valid id is the id
+        ("qz-second-question", ["week-1"], "$course$/top/Week 1"),
+        ("qz-third-question-has-no-title", None, "$course$/top"),
+        ("qz-fourth", ["red-flags"], "Safety/Red flags"),
     ]
+    # $course$ alone is the course's default category: no category.
+    assert "category" not in one("$CATEGORY: $course$\n\n::q::Q{T}")
 
 
 def test_generated_ids_are_stable_and_unique() -> None:
@@ -313,8 +325,6 @@ def test_malformed_file_reports_every_problem_with_its_line() -> None:
 @pytest.mark.parametrize(
     ("gift", "message"),
     [
-        ("Q.{}", "t.gift:1: essay questions ({}) are not supported"),
-        ("Q.{####Only general feedback.}", "t.gift:1: essay questions ({}) are not supported"),
         ("Just text.", "t.gift:1: no answers in {...}: this is a Moodle description"),
         ("Q.{=a =b ~c}", "t.gift:1: single-choice question with 2 fully correct answers"),
         ("Q.{=a ~%100%b}", "t.gift:1: single-choice question with 2 fully correct answers"),
@@ -345,7 +355,7 @@ def test_malformed_questions(gift: str, message: str) -> None:
 
 
 def test_a_bad_question_does_not_hide_the_others() -> None:
-    result = parse_gift("Q1.{}\n\n::ok::Q2.{T}\n\nQ3.{#x}", "t.gift", "qz")
+    result = parse_gift("Q1.{t}\n\n::ok::Q2.{T}\n\nQ3.{#x}", "t.gift", "qz")
     assert [q.raw["id"] for q in result.questions] == ["ok"]
     assert [p.line for p in result.problems] == [1, 5]
 
@@ -417,8 +427,9 @@ def test_round_trip_keeps_what_gift_has_no_syntax_for() -> None:
     quiz = quiz_file_text("id: x\ntitle: X", "", raws)
     gift, _count, found = export_quiz_text(quiz, "x.md")
     assert found == []
-    assert '// learnapp: {"points": 3, "tags": ["history", "safety"]' in gift
-    assert "$CATEGORY: $course$" in gift  # the untagged question after a tagged one
+    assert "// [id:q-meta] [tag:history] [tag:safety]\n" in gift  # as Moodle writes them
+    assert '// learnapp: {"points": 3, "lesson": "basics-second#key-ideas"' in gift
+    assert "$CATEGORY:" not in gift  # tags are not categories
     back = parse(gift)
     # "->" cannot appear in a GIFT matching prompt: it is written (and read back) as "-\>".
     raws[1]["pairs"][0]["prompt"] = "a -\\> b"
@@ -561,7 +572,7 @@ def test_export_reports_what_gift_cannot_express(tmp_path: Path) -> None:
     quiz = tmp_path / "q.md"
     quiz.write_text(
         "---\nid: q\ntitle: Q\n---\n"
-        "```question\nid: q-order\ntype: ordering\nprompt: Order.\nitems: [a, b]\n```\n\n"
+        "```question\nid: q-order\ntype: ordering\nprompt: Order.\nitems: [a, b, c]\n```\n\n"
         "```question\nid: q-pattern\ntype: short\nprompt: P.\npattern: 'a+b'\n```\n\n"
         "```question\nid: q-case\ntype: short\nprompt: C.\ncase_sensitive: true\n"
         "answers: [A]\n```\n\n"
@@ -614,7 +625,7 @@ def test_import_creates_a_listed_quiz_that_passes_the_check(root: Path) -> None:
     assert report.questions == 15
     assert report.listed_in == str(root / "basics" / "02-more" / "module.md")
     assert "quizzes:\n  - quiz.md\n  - broad.md\n---" in (quiz.parent / "module.md").read_text()
-    assert check(root / "basics") == []
+    assert file_problems(root / "basics") == []
     course = load_course(root / "basics").course
     assert course is not None
     loaded = course.quiz("broad")
@@ -646,7 +657,7 @@ def test_import_with_force_replaces_questions_and_keeps_settings(
     assert text.startswith("---\nid: basics-quiz\ntitle: Basics quiz\nattempts: 3\n")
     assert "Answer every question. One of each type." in text
     assert text.count("```question") == 2
-    assert check(root / "basics") == []
+    assert file_problems(root / "basics") == []
 
 
 def test_import_into_another_module_with_a_title(root: Path, tmp_path: Path) -> None:
@@ -655,7 +666,7 @@ def test_import_into_another_module_with_a_title(root: Path, tmp_path: Path) -> 
     assert report.ok, report.problems
     quiz = root / "basics" / "01-start" / "chapter-1.md"
     assert quiz.read_text().startswith("---\nid: chapter-1\ntitle: 'Chapter: one'\n---\n")
-    assert check(root / "basics") == []
+    assert file_problems(root / "basics") == []
 
 
 def test_import_reports_ids_used_by_other_quizzes(root: Path, tmp_path: Path) -> None:
@@ -826,7 +837,7 @@ def test_import_maps_course_check_problems_back_to_gift_lines(root: Path, tmp_pa
     ]
     assert not (root / "basics" / "02-more" / "chapter-1.md").exists()
     assert "chapter-1.md" not in (root / "basics" / "02-more" / "module.md").read_text()
-    assert check(root / "basics") == []
+    assert file_problems(root / "basics") == []
 
 
 def test_the_example_in_course_format_md() -> None:
@@ -908,3 +919,315 @@ def test_written_question_yaml_reads_back_exactly(text: str, tags: list[str]) ->
     value, found = load_yaml(token.content, Location("x", 1))
     assert found == []
     assert dict(value) == raw
+
+
+# ---- Moodle idnumbers, tags and category paths (issue 13, item 16) ---------------------------
+
+
+def test_moodle_ids_tags_and_category_paths_are_imported() -> None:
+    """Moodle 3.6+ writes ``// [id:…] [tag:…]`` before each question; category paths stay whole."""
+    raws = parse((GIFT / "moodle-ids-tags.gift").read_text(), "mx")
+    week = "$course$/top/Default for NMT/Week 1: History"
+    assert [(r["id"], r.get("tags"), r.get("category")) for r in raws] == [
+        ("q-lief-founder", ["week-1-history", "history", "founders-and-pioneers"], week),
+        ("q-202", ["week-1-history", "history", "exam-2026"], week),  # "Q 202", "exam]2026"
+        ("mx-untagged", ["safety-red-flags"], "$course$/top/Default for NMT/Safety//Red flags"),
+    ]
+    assert round_trip(raws) == raws
+
+
+def export(raws: list[dict[str, Any]]) -> str:
+    gift, _count, found = export_quiz_text(quiz_file_text("id: x\ntitle: X", "", raws), "x.md")
+    assert [str(p) for p in found] == []
+    return gift
+
+
+def test_export_writes_ids_tags_and_category_paths_as_moodle_does() -> None:
+    week = "$course$/top/Default for NMT/Week 1"
+    raws = [
+        {
+            "id": "q-a",
+            "type": "true_false",
+            "tags": ["week-1", "history"],
+            "category": week,
+            "prompt": "A?",
+            "answer": True,
+        },
+        {
+            "id": "q-b",
+            "type": "true_false",
+            "tags": ["history"],
+            "category": week,
+            "prompt": "B?",
+            "answer": True,
+        },
+        {
+            "id": "q-c",
+            "type": "true_false",
+            "tags": ["c-temp"],
+            "category": "C:\\temp",
+            "prompt": "C?",
+            "answer": True,
+        },
+        {"id": "q-d", "type": "true_false", "prompt": "D?", "answer": False},
+    ]
+    assert export(raws) == (
+        "// Exported from x.md: X\n\n"
+        f"$CATEGORY: {week}\n\n"
+        # The category gives week-1 back: only the other tags are Moodle tags.
+        "// [id:q-a] [tag:history]\n::q-a::[markdown]A?{TRUE}\n\n"
+        # Without this comment the import would add the category's tag.
+        '// [id:q-b] [tag:history]\n// learnapp: {"tags": ["history"]}\n'
+        "::q-b::[markdown]B?{TRUE}\n\n"
+        "$CATEGORY: C:\\\\temp\n\n"
+        "// [id:q-c]\n::q-c::[markdown]C?{TRUE}\n\n"
+        "$CATEGORY: $course$\n\n"
+        "// [id:q-d]\n::q-d::[markdown]D?{FALSE}\n"
+    )
+    assert round_trip(raws) == raws
+
+
+@pytest.mark.parametrize(
+    ("gift", "message"),
+    [
+        (
+            "// [tag:Week 1]\n::q-a::A{T}\n\n// [tag:week-1]\n::q-b::B{T}",
+            't.gift:4: tags "Week 1" (line 1) and "week-1" both become tag "week-1"; rename one',
+        ),
+        (
+            "// [id:Q 1]\nA{T}\n\n// [id:q-1]\nB{T}",
+            't.gift:4: [id:q-1] and [id:Q 1] (line 1) both become question id "q-1"; change one',
+        ),
+        ("// [id:q-1]\nA{T}\n\n// [id:q-1]\nB{T}", "t.gift:4: duplicate [id:q-1] (also on line 1)"),
+        (
+            "// [id:q-1]\nA{T}\n\n::q-1::B{T}",
+            't.gift:4: duplicate question title "q-1" (also on line 1)',
+        ),
+        ("// [tag:!!!]\nA{T}", 't.gift:1: tag "!!!" has no letters or digits to make a tag from'),
+        ("// [id:???]\nA{T}", "t.gift:1: [id:???] has no letters or digits to make an id"),
+    ],
+)
+def test_ids_and_tags_that_collide_are_reported(gift: str, message: str) -> None:
+    assert problems(gift) == [message]
+
+
+def test_moodle_tags_differing_in_case_are_one_tag() -> None:
+    raws = parse("// [tag:History]\n::q-a::A{T}\n\n// [tag:history] [tag:HISTORY]\n::q-b::B{T}")
+    assert [r["tags"] for r in raws] == [["history"], ["history"]]
+
+
+def test_the_first_moodle_id_counts_and_beats_the_title() -> None:
+    raw = one("// question: 5  name: x\n// [id:first] [tag:a]\n// [id:second]\n::q-title::Q{T}")
+    assert (raw["id"], raw["tags"]) == ("first", ["a"])
+
+
+def test_imported_moodle_tags_fill_a_draw_by_tag(root: Path, tmp_path: Path) -> None:
+    """A Moodle bank imported as a quiz can draw by its tags."""
+    gift = write_gift(
+        tmp_path,
+        "// [id:q-h1] [tag:History]\nH1?{T}\n\n// [id:q-h2] [tag:History]\nH2?{F}\n\n"
+        "// [id:Q S1] [tag:Safety]\nS1?{T}",
+    )
+    report = import_gift(gift, root, "basics")
+    assert report.ok, report.problems
+    quiz = root / "basics" / "02-more" / "chapter-1.md"
+    text = quiz.read_text()
+    assert text.startswith("---\nid: chapter-1\ntitle: Chapter 1\n---\n")
+    quiz.write_text(
+        text.replace("title: Chapter 1\n", "title: Chapter 1\ndraw: {history: 1, safety: 1}\n")
+    )
+    assert file_problems(root / "basics") == []
+    course = load_course(root / "basics").course
+    assert course is not None
+    loaded = course.quiz("chapter-1")
+    assert loaded is not None
+    assert loaded.settings.draw == {"history": 1, "safety": 1}
+    assert {q.id: q.tags for q in loaded.questions} == {
+        "q-h1": ("history",),
+        "q-h2": ("history",),
+        "q-s1": ("safety",),
+    }
+
+
+@pytest.mark.parametrize(
+    ("category", "message"),
+    [
+        ("a\nb", '"category" must be one line'),
+        ("$course$", '"category" $course$ is the course\'s default category: leave "category" out'),
+        (["a"], '"category" must be a non-empty text, got a list'),
+        ("", '"category" must be a non-empty text, got ""'),
+    ],
+)
+def test_the_category_key_is_checked(category: object, message: str) -> None:
+    raw = {"id": "q", "type": "true_false", "category": category, "prompt": "T?", "answer": True}
+    _spec, found = QUESTION_TYPES["true_false"].parse_with_problems(raw, Location("x.md", 1))
+    assert [p.message for p in found] == [message]
+
+
+IDS = st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True)
+TAGS = st.from_regex(r"[a-z0-9][a-z0-9-]{0,10}", fullmatch=True)
+CATEGORY_NAMES = (
+    st.lists(
+        st.sampled_from([*"Ab z09:$#{}~=\\é-_'[]", "Week 1", "Default for NMT", "top", "//"]),
+        min_size=1,
+        max_size=6,
+    )
+    .map("".join)
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+@st.composite
+def category_paths(draw: st.DrawFn) -> str:
+    prefix = draw(st.sampled_from(["$course$/top/", "$course$/", "$system$/top/", ""]))
+    names = draw(st.lists(CATEGORY_NAMES, min_size=1, max_size=3))
+    path = (prefix + "/".join(names)).strip()
+    return path if path != "$course$" else "$course$/top"
+
+
+@st.composite
+def tagged_questions(draw: st.DrawFn) -> list[dict[str, Any]]:
+    ids = draw(st.lists(IDS, min_size=1, max_size=4, unique=True))
+    raws = []
+    for ident in ids:
+        category = draw(st.none() | category_paths())
+        tags = draw(st.lists(TAGS, unique=True, max_size=3))
+        implied = _category_tag(category) if category else None
+        if implied and implied not in tags and draw(st.booleans()):
+            tags.insert(draw(st.integers(0, len(tags))), implied)
+        raw: dict[str, Any] = {"id": ident, "type": "true_false"}
+        if tags:
+            raw["tags"] = tags
+        if category:
+            raw["category"] = category
+        raws.append({**raw, "prompt": "T?", "answer": draw(st.booleans())})
+    return raws
+
+
+@settings(max_examples=300, deadline=None)
+@given(tagged_questions())
+def test_round_trip_keeps_ids_tags_and_category_paths(raws: list[dict[str, Any]]) -> None:
+    assert round_trip(raws) == raws
+
+
+def moodle_escape(value: str) -> str:
+    return value.replace("]", "\\]")
+
+
+#: Moodle names as written in ``[id:…]``/``[tag:…]``: a name ending in a backslash cannot be
+#: written there (Moodle would read "\\]" as an escaped bracket), so none is generated.
+MOODLE_NAMES = CATEGORY_NAMES.filter(lambda name: not name.endswith("\\"))
+
+
+@st.composite
+def moodle_questions(draw: st.DrawFn) -> tuple[str, str | None, str | None, list[str]]:
+    """A question as Moodle exports it (maybe a category switch, ``// [id:…] [tag:…]``, a
+    title), with the category it switches to, its idnumber and its tag names."""
+    category = draw(st.none() | category_paths())
+    switch = f"$CATEGORY: {category.replace(chr(92), chr(92) * 2)}\n\n" if category else ""
+    idnumber = draw(st.none() | MOODLE_NAMES)
+    tags = draw(st.lists(MOODLE_NAMES, max_size=3))
+    bits = [f"[id:{moodle_escape(idnumber)}]"] if idnumber else []
+    bits += [f"[tag:{moodle_escape(tag)}]" for tag in tags]
+    comment = f"// {' '.join(bits)}\n" if bits else ""
+    answer = draw(st.sampled_from(["T", "F", "=a ~b", "=Rome"]))
+    text = f"{switch}// question: 1  name: Q\n{comment}::Q::Question?{{{answer}}}"
+    return text, category, idnumber, tags
+
+
+def moodle_id(name: str) -> str:
+    return name if is_id(name) else slug(name, 64)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(moodle_questions(), min_size=1, max_size=4))
+def test_moodle_files_keep_ids_tags_and_categories_through_a_round_trip(
+    questions: list[tuple[str, str | None, str | None, list[str]]],
+) -> None:
+    first = parse_gift("\n\n".join(text for text, *_ in questions), "t.gift", "qz")
+    if first.problems:
+        return  # colliding or letterless names: reported (see above), never a crash
+    raws = [q.raw for q in first.questions]
+    category = None  # a $CATEGORY: applies to the questions after it
+    for raw, (_text, switch, idnumber, tags) in zip(raws, questions, strict=True):
+        category = switch or category
+        implied = _category_tag(category) if category else None
+        if idnumber is not None:
+            assert raw["id"] == moodle_id(idnumber)
+        expected = [*([implied] if implied else []), *map(moodle_id, tags)]
+        assert raw.get("tags", []) == list(dict.fromkeys(expected))
+        assert raw.get("category") == category
+    assert round_trip(raws) == raws
+
+
+# ---- essays -------------------------------------------------------------------------------------
+
+
+def test_essay_imports_as_an_essay_question() -> None:
+    raw = one("::case-1::Would you treat this patient? Say why.{####Red flags first.}")
+    assert raw == {
+        "id": "case-1",
+        "type": "essay",
+        "prompt": "Would you treat this patient? Say why.",
+        "explanation": "Red flags first.",
+    }
+    assert spec(raw)["points"] == 1
+
+
+RUBRIC_ESSAY = {
+    "id": "case",
+    "type": "essay",
+    "prompt": "What would you ask, and would you treat?",
+    "min_words": 50,
+    "max_words": 300,
+    "model_answer": "Ask about red flags; treat only without them.",
+    "rubric": [
+        {
+            "id": "history",
+            "criterion": "Asks about red flags",
+            "levels": [{"points": 0, "text": "None"}, {"points": 2, "text": "All"}],
+        },
+        {
+            "criterion": "Decision",
+            "levels": [{"points": 0, "text": "Missing"}, {"points": 3, "text": "Reasoned"}],
+        },
+    ],
+}
+
+
+def test_essay_rubric_model_answer_and_word_limits_survive_a_round_trip() -> None:
+    (back,) = round_trip([RUBRIC_ESSAY])
+    assert spec(back) == spec(RUBRIC_ESSAY)
+    assert spec(back)["points"] == 5
+
+
+def test_essay_exports_as_empty_answers_with_a_learnapp_comment() -> None:
+    quiz = quiz_file_text("id: x\ntitle: X", "", [RUBRIC_ESSAY])
+    gift, count, found = export_quiz_text(quiz, "x.md")
+    assert (count, found) == (1, [])
+    assert "::case::[markdown]What would you ask, and would you treat?{}" in gift
+    assert '"rubric": [' in gift.split("// learnapp:")[1]
+
+
+def test_a_file_mixing_essays_and_other_types_imports_whole(root: Path, tmp_path: Path) -> None:
+    gift = write_gift(
+        tmp_path,
+        "::tf::The sky is blue.{T}\n\n::essay-a::Describe a trigger point.{}\n\n"
+        "::pick::Pick one.{=right ~wrong}\n\n::essay-b::Why?{####Because.}\n",
+        "mixed.gift",
+    )
+    report = import_gift(gift, root, "basics")
+    assert report.ok, report.problems
+    assert report.questions == 4
+    course = load_course(root / "basics").course
+    assert course is not None
+    loaded = course.quiz("mixed")
+    assert loaded is not None
+    assert [q.type for q in loaded.questions] == ["true_false", "essay", "single", "essay"]
+
+
+def test_essay_learnapp_comment_with_a_bad_rubric_is_reported() -> None:
+    found = problems('// learnapp: {"rubric": [{"criterion": "A", "levels": []}]}\n::e::Q.{}')
+    assert found
+    assert "criterion 1" in found[0], found

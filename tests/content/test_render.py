@@ -180,6 +180,26 @@ def test_fixture_lesson_features() -> None:
     assert "<" not in lesson.text.replace("->", "")
 
 
+def test_a_heading_without_text_gets_no_id() -> None:
+    """``<h2 id="">`` is invalid HTML, and ``id="-1"`` for the next one is no better."""
+    parsed = MD.parse("## Intro\n\n##\n\n## \n\n# ![](x.png)\n\n## Intro\n")
+    html = MD.render(parsed).html
+    assert 'id=""' not in html
+    assert 'id="-' not in html
+    assert html.count("<h2>") == 2
+    assert "<h1>" in html
+    assert '<h2 id="intro">Intro</h2>' in html
+    assert '<h2 id="intro-1">Intro</h2>' in html
+    assert parsed.anchors == {"intro", "intro-1"}
+    assert [entry.anchor for entry in parsed.toc] == ["intro", "intro-1"]
+
+
+def test_a_heading_of_punctuation_only_gets_a_generic_id() -> None:
+    parsed = MD.parse("## !!!\n\n## ?\n")
+    assert MD.render(parsed).html == '<h2 id="section">!!!</h2>\n<h2 id="section-1">?</h2>\n'
+    assert parsed.toc == (TocEntry(2, "section", "!!!"), TocEntry(2, "section-1", "?"))
+
+
 def test_table_alignment_uses_classes_not_styles() -> None:
     html = MD.render_source("| a | b |\n|--:|:-:|\n| 1 | 2 |\n")
     assert '<th class="align-right">a</th>' in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,45 @@ def test_base_course_is_valid(make_course: MakeCourse) -> None:
     result = load_course(make_course())
     assert result.problems == []
     assert result.course is not None
+
+
+def test_review_statement_and_date_are_loaded(make_course: MakeCourse) -> None:
+    course_md = COURSE.replace(
+        "level: beginner",
+        'level: beginner\nreviewed_by: "Not yet reviewed by a clinician"\n'
+        "last_reviewed: 2026-12-07",
+    )
+    result = load_course(make_course({"course.md": course_md}))
+    assert result.problems == []
+    assert result.course is not None
+    assert result.course.reviewed_by == "Not yet reviewed by a clinician"
+    assert result.course.last_reviewed == date(2026, 12, 7)
+
+
+def test_a_quoted_review_date_is_read_too(make_course: MakeCourse) -> None:
+    course_md = COURSE.replace("level: beginner", 'level: beginner\nlast_reviewed: "2026-12-07"')
+    result = load_course(make_course({"course.md": course_md}))
+    assert result.course is not None
+    assert result.course.last_reviewed == date(2026, 12, 7)
+
+
+@pytest.mark.parametrize(
+    ("written", "tag"), [("en", "en"), ("es", "es"), ("pt-BR", "pt-BR"), ("zh-Hant", "zh-Hant")]
+)
+def test_the_course_language_is_loaded_as_a_language_tag(
+    make_course: MakeCourse, written: str, tag: str
+) -> None:
+    course_md = COURSE.replace("level: beginner", f"level: beginner\nlanguage: {written}")
+    result = load_course(make_course({"course.md": course_md}))
+    assert result.problems == []
+    assert result.course is not None
+    assert result.course.language == tag
+
+
+def test_a_course_without_a_language_declares_none(make_course: MakeCourse) -> None:
+    result = load_course(make_course())
+    assert result.course is not None
+    assert result.course.language is None
 
 
 ONE = BASE["m1/one.md"]
@@ -71,6 +111,37 @@ RULES = [
         {"course.md": COURSE.replace("level: beginner", "level: expert")},
         'demo/course.md:6: "level" must be one of beginner, intermediate, advanced, got "expert"',
         id="bad-enum",
+    ),
+    pytest.param(
+        {"course.md": COURSE.replace("level: beginner", "level: beginner\nlast_reviewed: soon")},
+        'demo/course.md:7: "last_reviewed" must be a date such as 2026-12-07, got "soon"',
+        id="last-reviewed-not-a-date",
+    ),
+    pytest.param(
+        {
+            "course.md": COURSE.replace(
+                "level: beginner", "level: beginner\nlast_reviewed: 2026-12-07T10:00:00Z"
+            )
+        },
+        'demo/course.md:7: "last_reviewed" must be a date such as 2026-12-07, got'
+        " 2026-12-07 10:00:00+00:00",
+        id="last-reviewed-a-date-time",
+    ),
+    pytest.param(
+        {"course.md": COURSE.replace("level: beginner", "level: beginner\nlanguage: english")},
+        'demo/course.md:7: "language" must be a language tag such as en, es or pt-BR, got'
+        ' "english"',
+        id="language-not-a-tag",
+    ),
+    pytest.param(
+        {"course.md": COURSE.replace("level: beginner", "level: beginner\nlanguage: [en]")},
+        'demo/course.md:7: "language" must be a language tag such as en, es or pt-BR, got a list',
+        id="language-not-text",
+    ),
+    pytest.param(
+        {"course.md": COURSE.replace("level: beginner", "level: beginner\nreviewed_by: [a, b]")},
+        'demo/course.md:7: "reviewed_by" must be a non-empty text, got a list',
+        id="reviewed-by-not-text",
     ),
     pytest.param(
         {"course.md": COURSE.replace('version: "1"', "version: 1.0")},
@@ -176,9 +247,9 @@ RULES = [
         id="no-correct-choice",
     ),
     pytest.param(
-        {"m1/quiz.md": QUIZ.replace("type: single", "type: essay")},
-        'demo/m1/quiz.md:7: unknown question type "essay" (known: single, multiple, true_false,'
-        " short, numeric, matching, ordering)",
+        {"m1/quiz.md": QUIZ.replace("type: single", "type: drawing")},
+        'demo/m1/quiz.md:7: unknown question type "drawing" (known: single, multiple, true_false,'
+        " short, numeric, matching, ordering, essay)",
         id="unknown-question-type",
     ),
     pytest.param(
@@ -390,7 +461,8 @@ def test_symlink_out_of_the_course_is_refused(make_course: MakeCourse, tmp_path:
     course_dir = make_course({"m1/one.md": ONE + "\n![x](leak.png)\n"})
     os.symlink(tmp_path / "secret.png", course_dir / "m1" / "leak.png")
     assert lines_of(load_course(course_dir).problems) == [
-        'demo/m1/one.md:10: image "leak.png" points outside the course folder (symlink)'
+        "demo/m1/leak.png:1: file is a symbolic link leading out of the course folder",
+        'demo/m1/one.md:10: image "leak.png" points outside the course folder (symlink)',
     ]
 
 
@@ -440,7 +512,10 @@ def test_check_outside_a_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_one_broken_course_never_stops_the_others(make_course: MakeCourse) -> None:
     make_course(name="good")
     make_course({"course.md": COURSE.replace("id: demo", "id: other")}, name="renamed")
-    make_course({"m1/one.md": "broken"}, name="broken")
+    make_course(
+        {"course.md": COURSE.replace("id: demo", "id: broken"), "m1/one.md": "broken"},
+        name="broken",
+    )
     results = load_courses(".")
     assert [(r.path, r.course is not None) for r in results] == [
         ("./broken", False),
@@ -449,15 +524,29 @@ def test_one_broken_course_never_stops_the_others(make_course: MakeCourse) -> No
     ]
 
 
-def test_course_ids_are_unique_site_wide(make_course: MakeCourse) -> None:
+def test_two_folders_with_one_course_id_both_fail(make_course: MakeCourse) -> None:
+    """Neither may take the course: the first in name order is not always the real one."""
     make_course(name="a")
     make_course(name="b")
+    make_course({"course.md": COURSE.replace("id: demo", "id: other")}, name="c")
     results = load_courses(".")
-    assert results[0].course is not None
-    assert results[1].course is None
-    assert lines_of(results[1].problems) == [
-        './b/course.md:2: course id "demo" is already used by ./a/course.md'
+    assert [r.course is not None for r in results] == [False, False, True]
+    assert lines_of(results[0].problems) == [
+        './a/course.md:2: course id "demo" is also used by ./b/course.md:2: neither folder is'
+        " loaded until one of them changes its id"
     ]
+    assert lines_of(results[1].problems) == [
+        './b/course.md:2: course id "demo" is also used by ./a/course.md:2: neither folder is'
+        " loaded until one of them changes its id"
+    ]
+
+
+def test_a_course_that_does_not_load_still_claims_its_id(make_course: MakeCourse) -> None:
+    make_course({"m1/one.md": "broken"}, name="a-copy")
+    make_course(name="b")
+    results = load_courses(".")
+    assert [r.course for r in results] == [None, None]
+    assert any("is also used by ./a-copy/course.md:2" in p.message for p in results[1].problems)
 
 
 def test_missing_course_md(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

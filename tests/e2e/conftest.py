@@ -40,9 +40,10 @@ from werkzeug.serving import make_server
 from learnapp.auth.models import Role, User
 from learnapp.catalog import services as catalog
 from learnapp.catalog.models import Course
-from learnapp.certificates import services as certificates
+from learnapp.certificates.models import Certificate
 from learnapp.extensions import db as _db
 from learnapp.progress import services as progress
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes import services as quizzes
 from learnapp.quizzes.questions import best_answer
 
@@ -365,13 +366,13 @@ class NmtClass:
 
 def _submit_by_services(user: User, quiz: Any, rnd: Any, right: float) -> None:
     """Start and submit an attempt whose answers are right with probability ``right``."""
-    attempt = quizzes.start_attempt(user, quiz)
+    attempt = lifecycle.start_attempt(user, quiz)
     for answer in attempt.answers:
         if rnd.random() < right:
             answer.response = best_answer(
                 quizzes.question_spec(answer.question_id, answer.question_hash)
             )
-    quizzes.submit_attempt(attempt)
+    lifecycle.submit_attempt(attempt)
     _db.session.commit()
 
 
@@ -432,12 +433,15 @@ def nmt_class(nmt_course: Any, account: Callable[..., Account]) -> NmtClass:
     modules = catalog.course_outline(course)
     for module in modules:
         for lesson in module.lessons:
-            progress.complete_lesson(user, course, lesson, modules)
+            progress.complete_lesson(user, course, lesson)
     _db.session.commit()
     for module in modules:
         for quiz in module.quizzes:
             _submit_by_services(user, quiz, rnd, right=1.0)
-    certificate = certificates.issue_if_complete(user, course)
+    # The last submit's completion step issued it.
+    certificate = _db.session.scalar(
+        _db.select(Certificate).filter_by(user_id=user.id, course_id=course.id)
+    )
     assert certificate is not None, "the graduate did not complete the course"
     public_id = certificate.public_id
     _db.session.commit()

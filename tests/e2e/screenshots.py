@@ -47,17 +47,28 @@ def test_screenshots(page: Page, log_in, nmt_class, assert_accessible, console_g
         page.screenshot(path=OUTPUT / f"{name}.png", animations="disabled", caret="initial")
         saved.append(name)
 
+    # A lesson of the second edition at a worked example: heading, text, figure, contents box.
+    switch_to(page, log_in, nmt_class.graduate)
+    page.goto("/courses/nmt/lessons/nmt-trigger-points")
+    page.get_by_role("heading", name="Worked example: the upper trapezius").evaluate(
+        "(heading) => heading.scrollIntoView({block: 'start'})"
+    )
+    shoot("lesson")
+
     ana = nmt_class.students[4]  # part-way through the course, module 1 quiz taken
     switch_to(page, log_in, ana)
     page.goto("/courses")
     shoot("catalogue")
 
-    page.goto("/courses/nmt/lessons/nmt-lief")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
-    shoot("lesson")
-
     page.goto("/dashboard")
     shoot("dashboard")
+
+    # The same dashboard for a browser that prefers Spanish: the interface, dates and
+    # percentages in Spanish, the course (which declares language: en) as its author wrote it.
+    page.set_extra_http_headers({"Accept-Language": "es-ES,es;q=0.9"})
+    page.goto("/dashboard")
+    shoot("dashboard-es")
+    page.set_extra_http_headers({})
 
     page.goto("/courses/nmt/quizzes/nmt-m1-quiz")
     page.get_by_role("link", name="Review attempt 1").click()

@@ -59,7 +59,7 @@ def test_audit_log_is_accessible_and_filters(
     page.get_by_label("Action").select_option("quiz.regraded")
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(r"action=quiz\.regraded"))
-    expect(page.get_by_text("1 event match the filters.")).to_be_visible()
+    expect(page.get_by_text("1 event matches the filters.")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_label("Actor").fill("nobody-at-all")

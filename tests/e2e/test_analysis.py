@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from learnapp.auth.models import Role, User
 from learnapp.catalog.models import Question, Quiz
 from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes import services as quizzes
 from learnapp.quizzes.questions import best_answer
 
@@ -31,7 +32,7 @@ def submitted_attempts(account, count: int) -> None:
     rnd = random.Random(7)
     for n in range(count):
         user = db.session.get(User, account(email=f"analysed{n}@example.com").id)
-        attempt = quizzes.start_attempt(user, quiz)
+        attempt = lifecycle.start_attempt(user, quiz)
         for answer in attempt.answers:
             slug = db.session.get(Question, answer.question_id).slug
             spec = quizzes.question_spec(answer.question_id, answer.question_hash)
@@ -39,7 +40,7 @@ def submitted_attempts(account, count: int) -> None:
                 answer.response = best_answer(spec)
             elif slug == "q-single":
                 answer.response = "b"
-        quizzes.submit_attempt(attempt)
+        lifecycle.submit_attempt(attempt)
         db.session.commit()
 
 

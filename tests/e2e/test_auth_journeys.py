@@ -127,6 +127,8 @@ def test_account_menu_works_with_the_keyboard(page: Page, student_account) -> No
     log_in_through_form(page, student_account.email, student_account.password)
     summary = header(page).locator("details.menu summary")
     expect(summary).to_be_visible()
+    # The menu is visible before the deferred app.js has run; Escape needs its handler.
+    page.wait_for_load_state("load")
 
     summary.focus()
     page.keyboard.press("Enter")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,9 @@ PAGES: dict[str, str] = {
     "course": "/courses/nmt",
     "lesson-with-table-and-footnotes": "/courses/nmt/lessons/nmt-lief",
     "lesson-with-code-and-image": "/courses/writing-a-course/lessons/wac-markdown",
+    "lesson-with-svg-figures": "/courses/nmt/lessons/nmt-lief-strokes",
+    "lesson-with-decision-chart": "/courses/nmt/lessons/nmt-red-flags",
+    "lesson-with-timeline-and-wide-table": "/courses/nmt/lessons/nmt-convergence",
     "quiz-overview": "/courses/nmt/quizzes/nmt-final-exam",
     "search-results": "/search?q=trigger+point",
     "search-no-results": "/search?q=zzzzqqq",
@@ -115,6 +119,26 @@ def test_start_course_by_keyboard(page: Page) -> None:
 
 
 @pytest.mark.parametrize("viewport", ["phone"])
+def test_nmt_figures_load_and_fit_a_phone(page: Page, console_guard, viewport: str) -> None:
+    """Every SVG figure of the NMT course is served, drawn and no wider than a phone screen."""
+    for lesson in ("nmt-trigger-points", "nmt-endangerment-sites", "nmt-lief-strokes", "nmt-met"):
+        page.goto(f"/courses/nmt/lessons/{lesson}")
+        figures = page.locator("article img")
+        expect(figures.first).to_be_visible()
+        for index in range(figures.count()):
+            figure = figures.nth(index)
+            figure.scroll_into_view_if_needed()
+            box = page.evaluate(
+                """(img) => ({loaded: img.complete && img.naturalWidth > 0,
+                           right: img.getBoundingClientRect().right, width: window.innerWidth})""",
+                figure.element_handle(),
+            )
+            assert box["loaded"], (lesson, index)
+            assert box["right"] <= box["width"], (lesson, index, box)
+    console_guard.assert_clean()
+
+
+@pytest.mark.parametrize("viewport", ["phone"])
 def test_lesson_reads_well_on_a_phone(page: Page, has_horizontal_scroll, viewport: str) -> None:
     page.goto("/courses/nmt/lessons/nmt-contraindications")
     assert not has_horizontal_scroll(page)
@@ -130,3 +154,53 @@ def test_printing_hides_navigation(page: Page) -> None:
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".pager")).to_be_hidden()
     expect(page.locator("article.lesson")).to_be_visible()
+
+
+PROBE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">
+<rect width="40" height="40" fill="#369"/>
+<script>document.documentElement.setAttribute("data-inline", "ran")</script>
+<script href="probe.js"/>
+</svg>
+"""
+PROBE_JS = 'document.documentElement.setAttribute("data-file", document.cookie || "ran")\n'
+
+
+def test_a_course_svg_opened_directly_runs_nothing(page: Page, app, tmp_path, console_guard):
+    """An author's SVG with scripts, inline and from a .js file of the course (the site's
+    policy allowed ``script-src 'self'``). The lessons' SVG figures still load; the SVG opened
+    by itself is a sandboxed document with an opaque origin: no script runs, and the .js
+    file is refused by ``courses check`` and never served."""
+    root = tmp_path / "courses"
+    shutil.copytree(COURSES / "nmt", root / "nmt")
+    images = root / "nmt" / "04-techniques" / "images"
+    (images / "probe.svg").write_text(PROBE_SVG)
+    (images / "probe.js").write_text(PROBE_JS)
+    app.config["COURSES_DIR"] = str(root)
+    report = services.sync_courses()  # the course keeps its last good version
+    db.session.commit()
+    assert report.failed == ["nmt"]
+    assert [p for p in report.problems if "probe" in p] == [
+        f"{root}/nmt/04-techniques/images/probe.js:1: files of type .js are never served:"
+        " a course may hold only images, PDF, fonts, audio, video and plain text"
+    ]
+
+    page.goto("/courses/nmt/lessons/nmt-lief-strokes")
+    figures = page.locator("article img[src$='.svg']")
+    expect(figures.first).to_be_visible()
+    for index in range(figures.count()):
+        figures.nth(index).scroll_into_view_if_needed()
+        loaded = "(img) => img.complete && img.naturalWidth > 0"
+        assert page.evaluate(loaded, figures.nth(index).element_handle()), index
+    console_guard.assert_clean()
+
+    response = page.goto("/courses/nmt/assets/04-techniques/images/probe.svg")
+    assert response is not None
+    assert response.status == 200
+    assert "sandbox" in response.headers["content-security-policy"]
+    marks = "() => [...document.documentElement.attributes].map((a) => a.name)"
+    assert not {"data-inline", "data-file"} & set(page.evaluate(marks))
+    assert page.evaluate("() => self.origin") == "null"  # sandboxed: not the site's origin
+    # The browser reports the scripts it refused; nothing else may go wrong.
+    refused = [e for e in console_guard.errors if "sandboxed" in e and "allow-scripts" in e]
+    assert refused, console_guard.errors
+    console_guard.errors = [e for e in console_guard.errors if e not in refused]

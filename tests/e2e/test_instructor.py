@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from learnapp.auth.models import Role
 from learnapp.database import utcnow
 from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes.models import SUBMITTED, QuizAttempt
 
 VIEWPORT_SIZES = ["desktop", "phone"]
@@ -39,7 +40,6 @@ def classroom(sync, account, make_user):
     import secrets
 
     from learnapp.catalog.models import Course, Quiz
-    from learnapp.instructor import services
     from learnapp.progress.models import Enrollment
 
     sync()
@@ -69,7 +69,7 @@ def classroom(sync, account, make_user):
         )
     db.session.flush()
     admin = make_user(role=Role.ADMIN)
-    services.set_manual_score(students[0], quiz, Decimal(85), reason="oral exam", actor=admin)
+    lifecycle.set_manual_score(students[0], quiz, Decimal(85), reason="oral exam", actor=admin)
     db.session.commit()
     ids = [student.id for student in students]
     db.session.commit()

@@ -3,10 +3,15 @@ course, instructor of this course, admin. Not yours is a 404, never a 403 that c
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from learnapp.audit.models import AuditEvent
+from learnapp.catalog.models import Question
 from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
+from learnapp.quizzes.models import Answer
 
 PRINCIPALS = ("anonymous", "student", "other_instructor", "instructor", "admin")
 LOGIN, FORBIDDEN, NOT_FOUND, OK, DONE = 302, 403, 404, 200, 302
@@ -74,6 +79,22 @@ ROUTES = {
         staff(DONE),
     ),
     "instructor.attempt": ("GET", "/instruct/courses/basics/attempts/{attempt}", {}, staff(OK)),
+    "instructor.grading_queue": ("GET", "/instruct/courses/basics/grading", {}, staff(OK)),
+    "instructor.grade_attempt": (
+        "GET",
+        "/instruct/courses/basics/grading/attempts/{attempt}",
+        {},
+        staff(OK),
+    ),
+    # {answer}: a true/false answer of {attempt}, which staff cannot grade by hand: refused with
+    # a message (a redirect); everyone else is stopped before (tests/quizzes/test_grading.py
+    # grades essays through the same route).
+    "instructor.grade_answer": (
+        "POST",
+        "/instruct/courses/basics/grading/answers/{answer}",
+        prefixed("a{answer}", points="1"),
+        staff(DONE),
+    ),
 }
 
 #: What each successful POST leaves in the audit log.
@@ -98,14 +119,24 @@ def test_every_instructor_route_is_listed(app):
 def setting(people, enroll, attempt_at, basics_course, quiz):
     """The student enrolled in basics with a submitted attempt and a manual score."""
     from learnapp.database import utcnow
-    from learnapp.instructor import services
 
     student = people["student"]
     enroll(student, basics_course)
     attempt = attempt_at(student, quiz, 80, utcnow())
-    services.set_manual_score(student, quiz, 90, reason="setup", actor=people["admin"])
+    lifecycle.set_manual_score(student, quiz, 90, reason="setup", actor=people["admin"])
+    question = db.session.scalar(db.select(Question).filter_by(slug="q-true-false"))
+    answer = Answer(
+        attempt_id=attempt.id,
+        question_id=question.id,
+        position=0,
+        question_hash=question.content_hash,
+        response=True,
+        points=Decimal(1),
+        max_points=Decimal(1),
+    )
+    db.session.add(answer)
     db.session.commit()
-    return {"student": student.id, "attempt": attempt.id}
+    return {"student": student.id, "attempt": attempt.id, "answer": answer.id}
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
@@ -115,6 +146,7 @@ def test_route_by_principal(client, login, people, setting, endpoint, principal)
     if principal != "anonymous":
         login(people[principal])
     path = template.format(**setting)
+    data = {key.format(**setting): value for key, value in data.items()}
     before = row_counts()
     with client.open(path, method=method, data=data) as response:
         status = response.status_code

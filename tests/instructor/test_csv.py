@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +45,25 @@ def test_quotes_commas_and_newlines_are_quoted():
     assert gb.csv_line(['a,"b"', "c\nd"]) == '"a,""b""","c\nd"\r\n'
 
 
+def test_every_cell_is_quoted():
+    """A spreadsheet that splits on ';' (or a tab) must not find a cell inside a name."""
+    line = gb.csv_line(["Bob;=cmd|' /C calc'!A0;", "a\tb", 12, Decimal("-5.50"), None])
+    assert line == '"Bob;=cmd|\' /C calc\'!A0;","a\tb","12","-5.50",""\r\n'
+
+
+def test_one_module_writes_csv():
+    """Every CSV export goes through ``csv_line`` (quoting and formula prefixes in one place)."""
+    import learnapp
+
+    root = Path(learnapp.__file__).parent
+    writers = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if re.search(r"csv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8"))
+    )
+    assert writers == ["instructor/gradebook.py"]
+
+
 def read_csv(response) -> list[list[str]]:
     body = response.get_data()
     assert body.startswith("\ufeff".encode())
@@ -74,6 +95,23 @@ def test_exports_are_utf8_with_a_bom_and_neutralise_formulas(
     assert not any(cell.startswith(gb.FORMULA_STARTS) for row in rows for cell in row)
 
 
+@pytest.mark.parametrize("path", ["gradebook.csv", "attempts.csv"])
+def test_a_separator_in_a_name_starts_no_cell(
+    client, login, people, enroll, basics_course, attempt_at, quiz, make_user, path
+):
+    """Excel in locales with ';' as list separator split "Bob;=cmd…" into a formula cell."""
+    from tests.security.test_xss import formula_cells
+
+    name = "Bob;=cmd|' /C calc'!A0;\t+1"
+    student = make_user(email="bob@example.com", display_name=name)
+    enroll(student, basics_course)
+    attempt_at(student, quiz, 40, utcnow())
+    login(people["instructor"])
+    response = client.get(f"/instruct/courses/basics/{path}")
+    assert [row[0] for row in read_csv(response)[1:]] == [name]
+    assert formula_cells(response.get_data(as_text=True)) == []
+
+
 def test_gradebook_csv_has_the_gradebook_figures(client, login, people, hostile_student):
     login(people["instructor"])
     header, row = read_csv(client.get("/instruct/courses/basics/gradebook.csv"))
@@ -83,6 +121,48 @@ def test_gradebook_csv_has_the_gradebook_figures(client, login, people, hostile_
     assert record["Basics quiz %"] == "55.00"
     assert record["Basics quiz set by hand"] == "no"
     assert record["Enrolled"] == "yes"
+
+
+GRADEBOOK_ES = [
+    "Nombre", "Correo electrónico", "Inscrito", "Progreso %", "Obligatorios hechos",
+    "Obligatorios en total", "Basics quiz %", "Basics quiz fijada manualmente", "Completado el",
+    "Certificado", "Certificado revocado",
+]  # fmt: skip
+ATTEMPTS_ES = [
+    "Nombre", "Correo electrónico", "Cuestionario", "Título del cuestionario", "Intento",
+    "Estado", "Iniciado el", "Plazo límite", "Entregado el", "Cerrado en el plazo límite",
+    "Puntuación", "Puntuación máxima", "Porcentaje", "Respuestas por calificar",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "spanish"), [("gradebook.csv", GRADEBOOK_ES), ("attempts.csv", ATTEMPTS_ES)]
+)
+def test_csv_headers_are_in_the_instructors_language(
+    client, login, people, hostile_student, path, spanish
+):
+    """Same columns in the same order; only the names change (quiz titles stay as written)."""
+    login(people["instructor"])
+    english = read_csv(client.get(f"/instruct/courses/basics/{path}"))
+    people["instructor"].locale = "es"
+    db.session.commit()
+    translated = read_csv(
+        client.get(f"/instruct/courses/basics/{path}", headers={"Accept-Language": "en"})
+    )
+    assert translated[0] == spanish
+    assert len(english[0]) == len(spanish)
+    assert english[0][:2] == ["Name", "E-mail"]
+    assert translated[1:] == english[1:]  # the cells are data: unchanged
+
+
+def test_csv_headers_follow_accept_language_without_a_saved_choice(
+    client, login, people, hostile_student
+):
+    login(people["instructor"])
+    response = client.get(
+        "/instruct/courses/basics/attempts.csv", headers={"Accept-Language": "es-ES,es;q=0.9"}
+    )
+    assert read_csv(response)[0] == ATTEMPTS_ES
 
 
 def test_gradebook_csv_follows_the_page_filters(client, login, people, hostile_student, make_user):
@@ -136,7 +216,7 @@ def test_attempts_csv_streams_many_rows(client, login, people, basics_course, qu
     assert response.is_streamed
     chunks = iter(response.response)
     assert next(chunks) == "\ufeff".encode()
-    assert next(chunks).startswith(b"Name,E-mail,Quiz")
+    assert next(chunks).startswith(b'"Name","E-mail","Quiz"')
     rest = b"".join(chunks)
     response.close()
     rows = list(csv.reader(io.StringIO(rest.decode(), newline="")))

@@ -14,6 +14,7 @@ from learnapp.database import utcnow
 from learnapp.extensions import db
 from learnapp.instructor import services
 from learnapp.progress import services as progress
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes import services as quizzes
 from learnapp.quizzes.models import DISCARDED, OPEN, SUBMITTED, QuizAttempt, ScoreOverride
 
@@ -36,8 +37,8 @@ def used_up(student, quiz) -> list[QuizAttempt]:
     """The quiz allows 3 attempts: take them all."""
     made = []
     for _ in range(3):
-        attempt = quizzes.start_attempt(student, quiz)
-        quizzes.submit_attempt(attempt)
+        attempt = lifecycle.start_attempt(student, quiz)
+        lifecycle.submit_attempt(attempt)
         made.append(attempt)
     db.session.commit()
     return made
@@ -48,8 +49,8 @@ def used_up(student, quiz) -> list[QuizAttempt]:
 
 def test_extra_attempt_lets_the_student_start_again(client, login, instructor, student, quiz):
     used_up(student, quiz)
-    with pytest.raises(quizzes.AttemptLimitReached):
-        quizzes.start_attempt(student, quiz)
+    with pytest.raises(lifecycle.AttemptLimitReached):
+        lifecycle.start_attempt(student, quiz)
     db.session.rollback()
     login(instructor)
     response = client.post(
@@ -61,7 +62,7 @@ def test_extra_attempt_lets_the_student_start_again(client, login, instructor, s
         },
     )
     assert response.status_code == 302
-    assert quizzes.start_attempt(student, quiz).number == 4
+    assert lifecycle.start_attempt(student, quiz).number == 4
     (event,) = events("quiz.override_granted")
     assert event.actor_id == instructor.id
     assert event.details["reason"] == "Power cut during attempt 3"
@@ -69,7 +70,7 @@ def test_extra_attempt_lets_the_student_start_again(client, login, instructor, s
 
 
 def test_extra_time_lengthens_an_attempt_in_progress(instructor, student, quiz):
-    attempt = quizzes.start_attempt(student, quiz)
+    attempt = lifecycle.start_attempt(student, quiz)
     before = attempt.deadline_at
     assert before == attempt.started_at + timedelta(minutes=20)
     services.grant_allowance(
@@ -119,10 +120,10 @@ def test_a_score_outside_0_to_100_is_refused(client, login, instructor, student,
 
 
 def test_reopen_opens_a_submitted_attempt_again_and_it_is_graded_once(instructor, student, quiz):
-    attempt = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(attempt)
+    attempt = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(attempt)
     assert attempt.percent == Decimal("0.00")
-    services.reopen_attempt(attempt, quiz, reason="Browser crashed", actor=instructor)
+    lifecycle.reopen_attempt(attempt, quiz, reason="Browser crashed", actor=instructor)
     assert attempt.status == OPEN
     assert attempt.score is None
     assert attempt.percent is None
@@ -130,10 +131,10 @@ def test_reopen_opens_a_submitted_attempt_again_and_it_is_graded_once(instructor
     assert attempt.deadline_at > utcnow() + timedelta(minutes=19)
     assert quizzes.attempts_used(student.id, quiz.id) == 1  # no attempt used
     # The student carries on in the same attempt and submits; it is graded, once.
-    assert quizzes.start_attempt(student, quiz).id == attempt.id
-    quizzes.submit_attempt(attempt)
+    assert lifecycle.start_attempt(student, quiz).id == attempt.id
+    lifecycle.submit_attempt(attempt)
     first_grade = attempt.submitted_at
-    quizzes.submit_attempt(attempt)
+    lifecycle.submit_attempt(attempt)
     assert attempt.status == SUBMITTED
     assert attempt.submitted_at == first_grade
     (event,) = events("attempt.reopened")
@@ -142,36 +143,36 @@ def test_reopen_opens_a_submitted_attempt_again_and_it_is_graded_once(instructor
 
 
 def test_reopen_is_refused_while_another_attempt_is_open(instructor, student, quiz):
-    first = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(first)
-    quizzes.start_attempt(student, quiz)  # attempt 2, open
-    with pytest.raises(services.ActionRefused, match="another attempt open"):
-        services.reopen_attempt(first, quiz, reason="x", actor=instructor)
+    first = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(first)
+    lifecycle.start_attempt(student, quiz)  # attempt 2, open
+    with pytest.raises(lifecycle.ActionRefused, match="another attempt open"):
+        lifecycle.reopen_attempt(first, quiz, reason="x", actor=instructor)
     db.session.refresh(first)
     assert first.status == SUBMITTED
     assert first.percent is not None
 
 
 def test_only_submitted_attempts_can_be_reopened(instructor, student, quiz):
-    attempt = quizzes.start_attempt(student, quiz)
-    with pytest.raises(services.ActionRefused, match="Only a submitted"):
-        services.reopen_attempt(attempt, quiz, reason="x", actor=instructor)
+    attempt = lifecycle.start_attempt(student, quiz)
+    with pytest.raises(lifecycle.ActionRefused, match="Only a submitted"):
+        lifecycle.reopen_attempt(attempt, quiz, reason="x", actor=instructor)
 
 
 def test_reopen_after_the_quiz_closed_needs_minutes(instructor, student, quiz):
-    attempt = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(attempt)
+    attempt = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(attempt)
     quiz.settings = {**quiz.settings, "closes_at": (utcnow() - timedelta(days=1)).isoformat()}
-    with pytest.raises(services.ActionRefused, match="minutes"):
-        services.reopen_attempt(attempt, quiz, reason="x", actor=instructor)
-    services.reopen_attempt(attempt, quiz, reason="x", actor=instructor, minutes=15)
+    with pytest.raises(lifecycle.ActionRefused, match="minutes"):
+        lifecycle.reopen_attempt(attempt, quiz, reason="x", actor=instructor)
+    lifecycle.reopen_attempt(attempt, quiz, reason="x", actor=instructor, minutes=15)
     assert attempt.is_open
     assert abs(attempt.deadline_at - (utcnow() + timedelta(minutes=15))) < timedelta(seconds=5)
 
 
 def test_reopen_through_the_page(client, login, instructor, student, quiz):
-    attempt = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(attempt)
+    attempt = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(attempt)
     login(instructor)
     response = client.post(
         f"/instruct/courses/basics/attempts/{attempt.id}/reopen",
@@ -195,38 +196,38 @@ def test_discard_gives_the_attempt_back_and_stops_it_counting(instructor, studen
     best.percent = Decimal(90)  # the one that passes
     db.session.commit()
     assert progress.course_progress(student, quiz.module.course).is_complete
-    services.discard_attempt(best, quiz, reason="Copied answers", actor=instructor)
+    lifecycle.discard_attempt(best, quiz, reason="Copied answers", actor=instructor)
     state = progress.course_progress(student, quiz.module.course)
     assert state.quiz(quiz.id).best == Decimal("0.00")
     assert not state.is_complete
     assert quizzes.attempts_used(student.id, quiz.id) == 2
-    fourth = quizzes.start_attempt(student, quiz)
+    fourth = lifecycle.start_attempt(student, quiz)
     assert fourth.number == 4  # numbers go on past the discarded one
-    quizzes.submit_attempt(fourth)
-    with pytest.raises(quizzes.AttemptLimitReached):  # three counted attempts again
-        quizzes.start_attempt(student, quiz)
+    lifecycle.submit_attempt(fourth)
+    with pytest.raises(lifecycle.AttemptLimitReached):  # three counted attempts again
+        lifecycle.start_attempt(student, quiz)
     (event,) = events("attempt.discarded")
     assert event.details["percent"] == "90.00"
     assert event.details["previous_status"] == SUBMITTED
 
 
 def test_a_discarded_open_attempt_frees_the_slot_and_is_never_graded(instructor, student, quiz):
-    attempt = quizzes.start_attempt(student, quiz)
-    services.discard_attempt(attempt, quiz, reason="Started by mistake", actor=instructor)
-    quizzes.submit_attempt(attempt)
+    attempt = lifecycle.start_attempt(student, quiz)
+    lifecycle.discard_attempt(attempt, quiz, reason="Started by mistake", actor=instructor)
+    lifecycle.submit_attempt(attempt)
     assert attempt.status == DISCARDED
     assert attempt.score is None
-    assert quizzes.start_attempt(student, quiz).number == 2
-    with pytest.raises(services.ActionRefused):
-        services.discard_attempt(attempt, quiz, reason="again", actor=instructor)
-    with pytest.raises(services.ActionRefused):
-        services.reopen_attempt(attempt, quiz, reason="again", actor=instructor)
+    assert lifecycle.start_attempt(student, quiz).number == 2
+    with pytest.raises(lifecycle.ActionRefused):
+        lifecycle.discard_attempt(attempt, quiz, reason="again", actor=instructor)
+    with pytest.raises(lifecycle.ActionRefused):
+        lifecycle.reopen_attempt(attempt, quiz, reason="again", actor=instructor)
 
 
 def test_the_student_no_longer_sees_a_discarded_attempt(client, login, instructor, student, quiz):
-    attempt = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(attempt)
-    services.discard_attempt(attempt, quiz, reason="x", actor=instructor)
+    attempt = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(attempt)
+    lifecycle.discard_attempt(attempt, quiz, reason="x", actor=instructor)
     db.session.commit()
     login(student)
     response = client.get(f"/attempts/{attempt.id}/review")
@@ -246,8 +247,8 @@ def test_a_manual_score_counts_for_progress_and_completion(
 ):
     for slug in ("basics-intro", "basics-second", "basics-third"):
         progress.complete_lesson(student, quiz.module.course, lesson(slug))
-    attempt = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(attempt)  # 0 %
+    attempt = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(attempt)  # 0 %
     db.session.commit()
     assert not progress.course_progress(student, quiz.module.course).is_complete
     login(instructor)
@@ -265,7 +266,7 @@ def test_a_manual_score_counts_for_progress_and_completion(
     (event,) = events("quiz.score_set")
     assert (event.details["old"], event.details["new"]) == (None, "72.50")
     # A later attempt does not change it.
-    quizzes.submit_attempt(quizzes.start_attempt(student, quiz))
+    lifecycle.submit_attempt(lifecycle.start_attempt(student, quiz))
     db.session.commit()
     assert progress.course_progress(student, quiz.module.course).quiz(quiz.id).best == Decimal(
         "72.50"
@@ -284,10 +285,10 @@ def test_a_manual_score_counts_for_progress_and_completion(
 def test_the_student_page_lists_every_attempt_with_review_links(
     client, login, instructor, student, quiz
 ):
-    first = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(first)
-    services.discard_attempt(first, quiz, reason="x", actor=instructor)
-    second = quizzes.start_attempt(student, quiz)
+    first = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(first)
+    lifecycle.discard_attempt(first, quiz, reason="x", actor=instructor)
+    second = lifecycle.start_attempt(student, quiz)
     db.session.commit()
     login(instructor)
     page = client.get(student_url(student)).get_data(as_text=True)
@@ -299,8 +300,8 @@ def test_the_student_page_lists_every_attempt_with_review_links(
 
 
 def test_staff_review_shows_the_answers_and_the_key(client, login, instructor, student, quiz):
-    attempt = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(attempt)
+    attempt = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(attempt)
     db.session.commit()
     login(instructor)
     page = client.get(f"/instruct/courses/basics/attempts/{attempt.id}").get_data(as_text=True)

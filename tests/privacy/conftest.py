@@ -12,6 +12,7 @@ from learnapp.catalog.models import Course, Lesson
 from learnapp.certificates.models import Certificate
 from learnapp.extensions import db
 from learnapp.progress import services as progress
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes import services as quizzes
 from learnapp.quizzes.models import QuizAttempt
 from learnapp.quizzes.questions import best_answer
@@ -22,14 +23,14 @@ def take_quiz(quiz) -> Callable[..., QuizAttempt]:
     """``take_quiz(user, submit=True)``: an attempt with every question answered correctly."""
 
     def take(user, submit: bool = True) -> QuizAttempt:
-        attempt = quizzes.start_attempt(user, quiz)
+        attempt = lifecycle.start_attempt(user, quiz)
         responses = {}
         for answer in attempt.answers:
             spec = quizzes.question_spec(answer.question_id, answer.question_hash)
             responses[answer.id] = best_answer(spec)
-        quizzes.save_answers(attempt, responses, attempt.sequence)
+        lifecycle.save_answers(attempt, responses, attempt.sequence)
         if submit:
-            quizzes.submit_attempt(attempt)
+            lifecycle.submit_attempt(attempt)
         db.session.commit()
         return attempt
 

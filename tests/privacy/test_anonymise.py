@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+import pypdf
 import pytest
 from sqlalchemy import func, select
 
@@ -10,6 +14,7 @@ from learnapp.auth import services as auth_services
 from learnapp.auth.models import PasswordResetToken, User
 from learnapp.catalog import services as catalog
 from learnapp.catalog.models import CourseInstructor
+from learnapp.certificates import services as certificate_services
 from learnapp.certificates.models import Certificate
 from learnapp.privacy import services as privacy
 from learnapp.progress.models import Enrollment, LessonCompletion
@@ -100,6 +105,27 @@ def test_certificate_keeps_verifying_with_the_name_withheld(
     assert "Name withheld at the holder" in html
     assert "Sam Student" not in html
     assert "Course basics" in html
+
+
+def test_the_cached_certificate_pdf_with_the_name_is_removed(
+    app, client, admin, student, login, make_certificate, db
+):
+    certificate = make_certificate(student)
+    pdf_url = f"/certificates/{certificate.public_id}/certificate.pdf"
+    assert "Sam Student" in pdf_text(app.test_client().get(pdf_url).data)
+    cache = Path(app.instance_path) / certificate_services.PDF_CACHE
+    assert list(cache.iterdir())
+    login(admin)
+    anonymise(client, student)
+    assert not list(cache.iterdir())
+    text = pdf_text(app.test_client().get(pdf_url).data)
+    assert "Name withheld" in text
+    assert "Sam Student" not in text
+    assert ["Sam Student" not in pdf_text(path.read_bytes()) for path in cache.iterdir()] == [True]
+
+
+def pdf_text(data: bytes) -> str:
+    return pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
 
 def test_audit_keeps_the_act_but_not_the_personal_data(client, admin, student, login, db):

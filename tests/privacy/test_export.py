@@ -10,7 +10,10 @@ import pytest
 from learnapp.auth import services as auth_services
 from learnapp.auth.models import PasswordResetToken, User
 from learnapp.database import utcnow
+from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes import services as quizzes
+from learnapp.quizzes.models import QuizAttempt
 
 
 def download(client):
@@ -244,3 +247,71 @@ def test_export_has_the_question_problems_one_reported(client, student, login, t
     assert report["comment"] == "B is right too"
     assert report["status"] == "open"
     assert report["question"]
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=False)
+def test_a_discarded_attempt_is_not_a_used_attempt_in_the_download_either(
+    client, student, instructor, login, take_quiz, set_quiz, quiz
+):
+    """after_last_attempt, 2 attempts, the first discarded and the second submitted: one
+    attempt is left, so the review page and the download both keep the key out."""
+    set_quiz(review="after_last_attempt", attempts=2)
+    first = take_quiz(student)
+    lifecycle.discard_attempt(first, quiz, reason="Started by mistake", actor=instructor)
+    second = take_quiz(db.session.get(User, student.id))
+    login(student)
+    review = client.get(f"/attempts/{second.id}/review").get_data(as_text=True)
+    response, data = download(client)
+    body = response.get_data(as_text=True)
+    for revealing in ("Everything has an id", "Right, ids are permanent", "Close; the full"):
+        assert revealing not in review
+        assert revealing not in body
+    exported = {attempt["number"]: attempt for attempt in data["quiz_attempts"]}
+    assert exported[1]["status"] == "discarded"
+    assert not any(exported[1]["shown"].values())
+    assert exported[2]["shown"] == {
+        "score": True,
+        "responses": True,
+        "correct_answers": False,
+        "feedback": False,
+    }
+    for question in exported[2]["questions"]:
+        assert not {"score", "status", "feedback", "explanation_html", "accepted"} & set(question)
+        assert not {"correct", "right"} & {k for c in question.get("choices", []) for k in c}
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=False)
+@pytest.mark.parametrize("review", ["after_submit", "after_last_attempt", "after_close", "never"])
+def test_download_and_review_page_show_the_same_for_each_attempt(
+    client, student, instructor, login, take_quiz, set_quiz, quiz, review
+):
+    """One rule for both: whatever the history (discarded, submitted, reopened, open), each
+    attempt's download shows the key exactly when its review page does."""
+    set_quiz(review=review, attempts=3, closes_at=(utcnow() + timedelta(days=1)).isoformat())
+    first = take_quiz(student)
+    lifecycle.discard_attempt(first, quiz, reason="x", actor=instructor)
+    take_quiz(db.session.get(User, student.id))
+    third = take_quiz(db.session.get(User, student.id))
+    login(student)
+    states = []
+    for step in ("two submitted", "closed", "third reopened"):
+        if step == "closed":
+            set_quiz(closes_at=(utcnow() - timedelta(minutes=1)).isoformat())
+        if step == "third reopened":
+            lifecycle.reopen_attempt(third, quiz, reason="x", actor=instructor, minutes=9)
+            db.session.commit()
+        _response, data = download(client)
+        for attempt in data["quiz_attempts"]:
+            if attempt["status"] != "submitted":
+                continue
+            page = client.get(f"/attempts/{attempt_id(student, attempt['number'])}/review")
+            shows_key = "Everything has an id." in page.get_data(as_text=True)
+            assert attempt["shown"]["correct_answers"] is shows_key, (step, attempt["number"])
+            states.append((step, attempt["number"], shows_key))
+    # The history reaches every answer the mode can give, or the test proves nothing.
+    expected = {"never": {False}, "after_submit": {True}}.get(review, {False, True})
+    assert {shown for *_, shown in states} == expected
+
+
+def attempt_id(user: User, number: int) -> int:
+    return db.session.scalar(db.select(QuizAttempt.id).filter_by(user_id=user.id, number=number))

@@ -238,6 +238,7 @@ def test_queries_per_page_do_not_grow_with_lessons(courses_root, sync, student, 
 def test_catalogue_loads_no_outline_for_courses_one_does_not_follow(basics, student, login):
     """Progress bars need the course outline; courses without them must not load lessons."""
     client = login(student)
+    client.get("/courses")  # builds the snapshots once per process
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):

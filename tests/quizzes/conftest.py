@@ -18,18 +18,7 @@ def _fields(field_id: int, order: Any, spec: QuestionSpec, real: object) -> dict
     """Form fields that post ``real`` (real option ids) for one question shown in ``order``."""
     kind = QUESTION_TYPES[spec.type]
     value = kind.answer_to_view(spec, order, real)
-    fid = f"q_{field_id}"
-    if spec.type in ("single", "multiple"):
-        return {fid: value, f"{fid}_shown": "1"}
-    if spec.type == "true_false":
-        return {fid: "true" if value else "false", f"{fid}_shown": "1"}
-    if spec.type in ("short", "numeric"):
-        return {fid: value}
-    if spec.type == "matching":
-        return {f"{fid}_{index}": token for index, token in value.items()}
-    if spec.type == "ordering":
-        return {f"{fid}_{token}": str(position) for position, token in enumerate(value, 1)}
-    raise AssertionError(spec.type)
+    return kind.form_fields(f"q_{field_id}", value)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from learnapp.quizzes import services
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes.models import QuizAttempt
 
 START = "/courses/basics/quizzes/basics-quiz/attempts"
@@ -31,7 +31,7 @@ def test_twenty_parallel_starts_respect_the_attempt_limit(
 @pytest.mark.conc
 def test_twenty_parallel_submits_grade_once(parallel_post, quiz, login, student, db):
     login(student)
-    attempt = services.start_attempt(student, quiz)
+    attempt = lifecycle.start_attempt(student, quiz)
     db.session.commit()
     statuses = parallel_post(f"/attempts/{attempt.id}/submit")
     assert set(statuses) == {302}, statuses
@@ -51,8 +51,8 @@ def test_parallel_starts_after_a_submitted_attempt_make_one_new_attempt(
     parallel_post, set_quiz, login, student, db
 ):
     quiz = set_quiz(attempts=3)
-    first = services.start_attempt(student, quiz)
-    services.submit_attempt(first)
+    first = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(first)
     db.session.commit()
     login(student)
     statuses = parallel_post(START)

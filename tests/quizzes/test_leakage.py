@@ -7,10 +7,12 @@ JSON, practice) is read raw, for every review setting, with one question of ever
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from learnapp.extensions import db
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes.models import PracticeItem, QuizAttempt
 
 #: Text only the answer key holds: explanations and feedback of the basics quiz.
@@ -33,6 +35,24 @@ def assert_no_key(body: str, where: str) -> None:
     assert match is None, (
         f"{match.group(0)!r} in {where}: …{visible[max(0, match.start() - 80) : match.end() + 80]}…"
     )
+
+
+def assert_no_key_in_download(client) -> None:
+    """The data download holds no key text, no correct flags and no per-question grade."""
+    response = client.get("/account/data")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    for text in KEY_TEXT:
+        assert text not in body, f"{text!r} leaked in the data download"
+    key_fields = {"score", "status", "feedback", "explanation_html", "accepted", "correct_order"}
+    key_fields |= {"correct_answer", "correct", "right"}
+    for attempt in response.get_json()["quiz_attempts"]:
+        assert not attempt["shown"]["correct_answers"], attempt["number"]
+        for question in attempt["questions"]:
+            parts = [question, *question.get("choices", []), *question.get("prompts", [])]
+            parts += question.get("answer", []) if isinstance(question.get("answer"), list) else []
+            for part in parts:
+                assert not key_fields & set(part), (attempt["number"], part)
 
 
 def start(client) -> int:
@@ -115,3 +135,80 @@ def test_options_are_tokens_and_ordering_items_are_not_in_key_order(client, quiz
     assert values <= {f"o{n}" for n in range(1, 10)} | {"true", "false"}
     plan, write, review = (body.index(word) for word in ("Plan", "Write", "Review</label>"))
     assert not plan < write < review
+
+
+# --- an attempt in progress keeps every key of its quiz hidden ---------------------------------
+
+
+def test_an_open_attempt_keeps_the_key_hidden_after_the_last_attempt_starts(
+    client, set_quiz, login, student
+):
+    """The issue's case: 2 attempts, the first submitted, the second open. Starting the last
+    attempt is not using it up: the first attempt's review, the data download and practice
+    show no key until the second is submitted."""
+    set_quiz(review="after_last_attempt", attempts=2)
+    login(student)
+    first = start(client)
+    client.post(f"/attempts/{first}/submit")
+    second = start(client)
+    assert_no_key(client.get(f"/attempts/{first}/review").get_data(as_text=True), "review")
+    assert_no_key_in_download(client)
+    assert_no_key(client.get("/practice").get_data(as_text=True), "practice")
+    client.post(f"/attempts/{second}/submit")
+    assert "Everything has an id." in client.get(f"/attempts/{first}/review").get_data(as_text=True)
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=False)
+def test_a_reopened_attempt_hides_every_key_of_the_quiz_until_submitted_again(
+    client, set_quiz, login, student, instructor, quiz, practice_form
+):
+
+    set_quiz(review="after_last_attempt", attempts=2)
+    login(student)
+    first = start(client)
+    client.post(f"/attempts/{first}/submit")
+    second = start(client)
+    client.post(f"/attempts/{second}/submit")
+    assert "Everything has an id." in client.get(f"/attempts/{first}/review").get_data(as_text=True)
+    items = [item.id for item in db.session.scalars(db.select(PracticeItem))]
+    assert items  # the mistakes went into practice with their key
+    assert "Check my answers" in client.get("/practice").get_data(as_text=True)
+
+    lifecycle.reopen_attempt(
+        db.session.get(QuizAttempt, second), quiz, reason="Browser crashed", actor=instructor
+    )
+    db.session.commit()
+    assert_no_key(client.get(f"/attempts/{first}/review").get_data(as_text=True), "review")
+    assert_no_key_in_download(client)
+    practice = client.get("/practice").get_data(as_text=True)
+    assert "Check my answers" not in practice
+    assert_no_key(practice, "practice")
+    # Posting the practice form anyway grades nothing and shows no review.
+    answered = client.post("/practice", data=practice_form(items)).get_data(as_text=True)
+    assert "Your practice results" not in answered
+    assert_no_key(answered, "practice answers")
+
+    client.post(f"/attempts/{second}/submit")
+    assert "Everything has an id." in client.get(f"/attempts/{first}/review").get_data(as_text=True)
+    assert "Check my answers" in client.get("/practice").get_data(as_text=True)
+
+
+def test_an_attempt_reopened_after_the_close_date_hides_the_key_until_submitted(
+    client, set_quiz, login, student, instructor, quiz
+):
+    from learnapp.database import utcnow
+
+    set_quiz(review="after_close", attempts=2)
+    login(student)
+    first = start(client)
+    client.post(f"/attempts/{first}/submit")
+    second = start(client)
+    client.post(f"/attempts/{second}/submit")
+    set_quiz(closes_at=(utcnow() - timedelta(hours=1)).isoformat())
+    assert "Everything has an id." in client.get(f"/attempts/{first}/review").get_data(as_text=True)
+    lifecycle.reopen_attempt(
+        db.session.get(QuizAttempt, second), quiz, reason="Power cut", actor=instructor, minutes=15
+    )
+    db.session.commit()
+    assert_no_key(client.get(f"/attempts/{first}/review").get_data(as_text=True), "review")
+    assert_no_key_in_download(client)

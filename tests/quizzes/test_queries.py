@@ -98,20 +98,25 @@ def test_attempt_queries_do_not_grow_with_questions(
     assert large["take"] <= 10
 
 
-def test_question_specs_loads_every_version_in_one_query(client, db, quiz, make_user, login):
+def test_question_specs_loads_every_version_in_one_query(app, client, db, quiz, make_user, login):
     login(make_user())
     attempt = _start(client, db)
     pairs = [(a.question_id, a.question_hash) for a in attempt.answers]
     expected = {pair: services.question_spec(*pair) for pair in pairs}
+    app.extensions.pop("learnapp_question_versions", None)  # a process that has seen none
 
     found, seen = _statements(db, lambda: services.question_specs(pairs))
     assert len([s for s in seen if s.startswith("SELECT")]) == 1
     assert found == expected
     assert len(found) == 7
     assert services.question_specs([]) == {}
+    # A stored version never changes: the process parses it once and asks no more.
+    again, seen = _statements(db, lambda: services.question_specs(pairs))
+    assert [s for s in seen if s.startswith("SELECT")] == []
+    assert again == expected
 
 
-def test_question_specs_falls_back_to_the_current_version(client, db, quiz, make_user, login):
+def test_question_specs_falls_back_to_the_current_version(app, client, db, quiz, make_user, login):
     """Versions are written at sync; without one, the question's current spec is used."""
     login(make_user())
     attempt = _start(client, db)
@@ -119,7 +124,40 @@ def test_question_specs_falls_back_to_the_current_version(client, db, quiz, make
     expected = services.question_specs(pairs)
     db.session.execute(delete(QuestionVersion).where(QuestionVersion.question_id == pairs[0][0]))
     db.session.commit()
+    app.extensions.pop("learnapp_question_versions", None)  # a process that has seen none
 
     found, seen = _statements(db, lambda: services.question_specs(pairs))
     assert len([s for s in seen if s.startswith("SELECT")]) == 2
     assert found == expected
+
+
+#: SQL statements of one save of a whole page (BEGIN and COMMIT not counted, as bench counts):
+#: the student, the attempt, its answers and their question versions, the claim of the page's
+#: sequence number (an UPDATE ... RETURNING) and one batch of answer UPDATEs.
+SAVE_BUDGET = 5
+
+
+def _is_transaction_control(statement: str) -> bool:
+    return statement.strip().upper().split(" ", 1)[0] in {"BEGIN", "COMMIT", "ROLLBACK"}
+
+
+def test_a_save_runs_within_its_statement_budget(
+    client, db, quiz, set_quiz, make_user, login, attempt_form, all_correct, sql_statements
+):
+    """Autosave and the page's save button, seven questions answered at once."""
+    set_quiz(per_page=0, draw=None)
+    login(make_user())
+    attempt = _start(client, db)
+    path = f"/attempts/{attempt.id}"
+    for url, action in ((f"{path}/autosave", None), (path, "save")):
+        extra = {"action": action} if action else {}
+        form = attempt_form(attempt, all_correct, **extra)
+        with sql_statements() as seen:
+            response = client.post(url, data=form)
+            response.get_data()
+        assert response.status_code in (200, 302), response.get_data(as_text=True)
+        counted = [s for s in seen if not _is_transaction_control(s)]
+        assert len(counted) <= SAVE_BUDGET, counted
+    db.session.commit()
+    answers = db.session.get(QuizAttempt, attempt.id).answers
+    assert all(a.response is not None for a in answers)

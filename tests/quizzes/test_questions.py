@@ -189,14 +189,15 @@ def test_spec_survives_a_json_round_trip(text: str) -> None:
 
 
 def test_every_registered_type_is_tested() -> None:
+    # essay: tests/quizzes/test_essay.py
     assert set(QUESTION_TYPES) == {
-        "single", "multiple", "true_false", "short", "numeric", "matching", "ordering"
+        "single", "multiple", "true_false", "short", "numeric", "matching", "ordering", "essay"
     }  # fmt: skip
 
 
 def test_unknown_type_in_a_stored_spec_grades_zero() -> None:
     spec = parse(SINGLE)
-    foreign = QuestionSpec(**{**spec.__dict__, "type": "essay"})
+    foreign = QuestionSpec(**{**spec.__dict__, "type": "drawing"})
     assert grade(foreign, "a").points == 0
 
 
@@ -296,9 +297,17 @@ PARSE_ERRORS = [
         id="matching-problems",
     ),
     pytest.param(
-        "id: q\ntype: ordering\nprompt: P\nitems: [a, {text: b, id: a}]\n",
+        "id: q\ntype: ordering\nprompt: P\nitems: [a, {text: b, id: a}, c]\n",
         ['q.md:5: duplicate item id "a"'],
         id="ordering-duplicate-id",
+    ),
+    pytest.param(
+        "id: q\ntype: ordering\nprompt: P\nitems:\n  - First\n  - Second\n",
+        [
+            'q.md:5: question "q" needs at least three items: with fewer, the order shown would'
+            " give the answer away"
+        ],
+        id="ordering-two-items",
     ),
     pytest.param(
         "id: Q 1\ntype: single\nprompt: ''\npoints: 1.5\ntags: [ok, Not Ok]\nlesson: x#\n"

@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from learnapp.database import utcnow
-from learnapp.quizzes import services
+from learnapp.quizzes import lifecycle
 from learnapp.quizzes.models import Answer, PracticeItem, QuizAttempt
 
 START = "/courses/basics/quizzes/basics-quiz/attempts"
@@ -272,7 +272,7 @@ def test_overdue_attempt_closes_on_next_access(client, quiz, login, student, db)
 
 
 def test_close_overdue_command(runner, quiz, student, db):
-    attempt = services.start_attempt(student, quiz)
+    attempt = lifecycle.start_attempt(student, quiz)
     db.session.commit()
     with time_machine.travel(attempt.deadline_at + timedelta(hours=1), tick=False):
         result = runner.invoke(args=["quizzes", "close-overdue"])
@@ -432,3 +432,78 @@ def test_review_feedback_keeps_its_formatting(
     body = client.get(f"/attempts/{attempt.id}/review").get_data(as_text=True)
     assert "Right, ids are <em>permanent</em>." in body
     assert "&lt;em&gt;" not in body
+
+
+# --- the per-attempt token saves only for an active owner -----------------------------------
+
+
+def _post_with_token(app, attempt, data):
+    """Both save endpoints, from a browser without a session (the token alone authorises)."""
+    browser = app.test_client()
+    saved = browser.post(f"/attempts/{attempt.id}", data=data)
+    autosaved = browser.post(f"/attempts/{attempt.id}/autosave", data=data)
+    return saved.status_code, autosaved.status_code
+
+
+def _responses(db, attempt):
+    db.session.commit()
+    db.session.expire_all()
+    return {a.response for a in db.session.get(QuizAttempt, attempt.id).answers} - {None}
+
+
+def test_a_deactivated_accounts_token_saves_nothing(
+    app, client, quiz, login, student, admin, db, attempt_form
+):
+    from learnapp.auth import services as auth_services
+
+    login(student)
+    attempt = start(client, db)
+    data = attempt_form(attempt, {"q-short": "after deactivation"})
+    auth_services.set_active(student, False, actor=admin, reason="left the course")
+    db.session.commit()
+    assert _post_with_token(app, attempt, data) == (400, 400)
+    assert _responses(db, attempt) == set()
+    # Re-activated, the owner's token saves again (the attempt is still theirs and open).
+    auth_services.set_active(db.session.get(type(student), student.id), True, actor=admin)
+    db.session.commit()
+    assert _post_with_token(app, attempt, attempt_form(attempt, {"q-short": "back"}))[0] == 302
+    assert _responses(db, attempt) == {"back"}
+
+
+def test_an_anonymised_accounts_token_saves_nothing(
+    app, client, quiz, login, student, admin, db, attempt_form
+):
+    from learnapp.privacy import services as privacy
+
+    login(student)
+    attempt = start(client, db)
+    data = attempt_form(attempt, {"q-short": "after anonymisation"})
+    privacy.anonymise_user(student, actor=admin, reason="request")
+    db.session.commit()
+    assert _post_with_token(app, attempt, data) == (400, 400)
+    assert _responses(db, attempt) == set()
+
+
+def test_a_role_change_keeps_the_owners_token_saving(
+    app, client, quiz, login, student, admin, db, attempt_form
+):
+    """The role is not the token's business: the attempt stays its active owner's (the
+    change ends the sessions; the token, as for an expired session, saves and asks for a
+    login)."""
+    from learnapp.auth import services as auth_services
+
+    login(student)
+    attempt = start(client, db)
+    auth_services.set_role(student, "instructor", actor=admin, reason="teaches now")
+    db.session.commit()
+    browser = app.test_client()
+    saved = browser.post(
+        f"/attempts/{attempt.id}", data=attempt_form(attempt, {"q-short": "saved"})
+    )
+    assert saved.status_code == 302
+    assert _responses(db, attempt) == {"saved"}
+    autosaved = browser.post(
+        f"/attempts/{attempt.id}/autosave", data=attempt_form(attempt, {"q-short": "autosaved"})
+    )
+    assert autosaved.status_code == 200
+    assert _responses(db, attempt) == {"autosaved"}

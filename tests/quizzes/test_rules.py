@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -14,6 +16,7 @@ from learnapp.content.errors import Location
 from learnapp.content.specs import QuizSettings
 from learnapp.quizzes import rules
 from learnapp.quizzes.questions import QUESTION_TYPES, QuestionSpec
+from learnapp.quizzes.questions.ordering import display_order
 from learnapp.quizzes.rules import PlannedQuestion, ReviewScope
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -41,8 +44,8 @@ def matching(qid: str) -> QuestionSpec:
     return question({"id": qid, "type": "matching", "pairs": pairs, "distractors": ["other"]})
 
 
-def settings(**values: Any) -> dict[str, Any]:
-    return QuizSettings(**values).to_dict()
+def settings(**values: Any) -> QuizSettings:
+    return QuizSettings(**values)
 
 
 def plan_ids(questions: list[QuestionSpec], seed: int, **values: Any) -> list[str]:
@@ -135,8 +138,8 @@ def test_shuffle_questions_changes_the_order_but_not_the_set() -> None:
     assert len(orders) > 1
 
 
-def test_settings_may_omit_keys() -> None:
-    plan = rules.plan_attempt([single("s")], {}, random.Random(0))
+def test_stored_settings_may_omit_keys() -> None:
+    plan = rules.plan_attempt([single("s")], QuizSettings.from_dict({}), random.Random(0))
     assert plan == [PlannedQuestion("s", ("c0", "c1", "c2", "c3"))]
 
 
@@ -173,18 +176,64 @@ def test_types_without_options_have_an_empty_order(raw: dict[str, Any]) -> None:
     assert rules.plan_attempt([question(raw)], values, random.Random(0))[0].choice_order == ()
 
 
-@pytest.mark.parametrize("size", [2, 3, 5])
-def test_ordering_items_are_never_shown_in_the_correct_order(size: int) -> None:
+class Draws:
+    """A stand-in for ``random.Random`` whose ``randrange`` returns a chosen value."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+        self.stops: list[int] = []
+
+    def randrange(self, stop: int) -> int:
+        assert 0 <= self.value < stop
+        self.stops.append(stop)
+        return self.value
+
+
+@pytest.mark.parametrize("size", [3, 4, 5, 6])
+def test_ordering_draws_each_order_but_the_correct_one_from_exactly_one_value(size: int) -> None:
+    """Exhaustive: the orders shown for every value ``randrange`` can return are all the
+    orders but the correct one, each once. So with a uniform ``randrange`` (random.Random and
+    SystemRandom draw exactly, without modulo bias) each allowed order has probability
+    1 / (n! - 1)."""
+    ids = [f"i{n}" for n in range(size)]
+    total = math.factorial(size)
+    shown = Counter()
+    for value in range(total - 1):
+        draws = Draws(value)
+        shown[display_order(ids, draws)] += 1  # type: ignore[arg-type]
+        assert draws.stops == [total - 1]  # one draw, over exactly the allowed orders
+    assert set(shown) == set(itertools.permutations(ids)) - {tuple(ids)}
+    assert set(shown.values()) == {1}
+
+
+@pytest.mark.parametrize(("size", "plans"), [(3, 6_000), (4, 23_000)])
+def test_ordering_orders_are_uniform_over_the_allowed_ones_with_a_seeded_rng(
+    size: int, plans: int
+) -> None:
+    """Statistical, through plan_attempt with a real (seeded) RNG: never the correct order,
+    and a chi-square test does not reject uniformity over the n! - 1 others (p > 0.001)."""
     spec = ordering("o", size)
     correct = tuple(item.id for item in spec.data.items)  # type: ignore[attr-defined]
-    seen = set()
-    for seed in range(200):
-        (planned,) = rules.plan_attempt([spec], settings(), random.Random(seed))
-        assert sorted(planned.choice_order) == sorted(correct)
-        assert planned.choice_order != correct
-        seen.add(planned.choice_order)
-    # Every other order occurs: 1 of 2, 5 of 6, and many of 5! - 1 = 119.
-    assert len(seen) >= {2: 1, 3: 5, 5: 60}[size]
+    rng = random.Random(20261207)
+    seen = Counter(
+        rules.plan_attempt([spec], settings(), rng)[0].choice_order for _ in range(plans)
+    )
+    assert correct not in seen
+    assert set(seen) == set(itertools.permutations(correct)) - {correct}
+    expected = plans / len(seen)
+    chi_square = sum((count - expected) ** 2 / expected for count in seen.values())
+    # Critical values of the chi-square distribution at p = 0.001 for n! - 2 degrees of freedom.
+    assert chi_square < {3: 18.467, 4: 48.268}[size]
+
+
+def test_a_stored_two_item_ordering_shows_both_orders_equally_often() -> None:
+    """Versions stored before the validator required three items: leaving out the correct
+    order would always show them reversed, so both orders are equally likely instead."""
+    assert display_order(["a", "b"], Draws(0)) == ("a", "b")  # type: ignore[arg-type]
+    assert display_order(["a", "b"], Draws(1)) == ("b", "a")  # type: ignore[arg-type]
+    rng = random.Random(7)
+    seen = Counter(display_order(["a", "b"], rng) for _ in range(2_000))
+    assert abs(seen[("a", "b")] - seen[("b", "a")]) < 200  # about 4.5 standard deviations
 
 
 def test_matching_options_are_always_shuffled_over_answers_and_distractors() -> None:
@@ -303,7 +352,8 @@ ALL = ReviewScope(True, True, True, True)
 PAST = NOW - timedelta(days=1)
 FUTURE = NOW + timedelta(days=1)
 
-#: (review, submitted, attempts used, attempts allowed, closes_at) -> scope
+#: (review, submitted, attempts submitted, attempts allowed, closes_at) -> scope, with no
+#: attempt in progress
 REVIEW_TABLE = [
     ("immediately", False, 1, 3, None, NOTHING),
     ("immediately", True, 1, 3, None, ALL),
@@ -330,6 +380,26 @@ REVIEW_TABLE = [
 ]
 
 
+def scope_of(
+    review: str,
+    submitted: bool,
+    attempts_submitted: int,
+    allowed: int | None,
+    closes_at: datetime | None,
+    *,
+    in_progress: bool = False,
+) -> ReviewScope:
+    return rules.review_scope(
+        review,
+        submitted=submitted,
+        attempts_submitted=attempts_submitted,
+        attempt_in_progress=in_progress,
+        attempts_allowed=allowed,
+        closes_at=closes_at,
+        now=NOW,
+    )
+
+
 @pytest.mark.parametrize(
     ("review", "submitted", "used", "allowed", "closes_at", "expected"), REVIEW_TABLE
 )
@@ -341,15 +411,30 @@ def test_review_scope(
     closes_at: datetime | None,
     expected: ReviewScope,
 ) -> None:
-    scope = rules.review_scope(
-        review,
-        submitted=submitted,
-        attempts_used=used,
-        attempts_allowed=allowed,
-        closes_at=closes_at,
-        now=NOW,
-    )
-    assert scope == expected
+    assert scope_of(review, submitted, used, allowed, closes_at) == expected
+
+
+@pytest.mark.parametrize(
+    ("review", "submitted", "used", "allowed", "closes_at", "expected"), REVIEW_TABLE
+)
+def test_an_attempt_in_progress_never_lets_a_review_show_the_key(
+    review: str,
+    submitted: bool,
+    used: int,
+    allowed: int | None,
+    closes_at: datetime | None,
+    expected: ReviewScope,
+) -> None:
+    """Attempts used up or the quiz closed, a reopened or new attempt still hides the key:
+    only the modes that show each attempt's key on submit keep showing it."""
+    scope = scope_of(review, submitted, used, allowed, closes_at, in_progress=True)
+    if review in ("immediately", "after_submit"):
+        assert scope == expected
+    else:
+        assert not scope.show_correct
+        assert not scope.show_feedback
+        assert scope.show_score == expected.show_score
+        assert scope.show_responses == expected.show_responses
 
 
 def test_review_table_covers_every_mode_before_and_after_submitting() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from learnapp.catalog.models import Question
 from learnapp.extensions import db
-from learnapp.quizzes import services
+from learnapp.quizzes import lifecycle, services
 from learnapp.quizzes.models import PracticeItem, QuizAttempt
 
 START = "/courses/basics/quizzes/basics-quiz/attempts"
@@ -55,7 +55,7 @@ def test_file_order_unless_questions_are_shuffled(client, set_quiz, login, stude
     for _ in range(6):
         attempt = start(client)
         orders.add(tuple(slugs(attempt)))
-        services.submit_attempt(attempt)
+        lifecycle.submit_attempt(attempt)
         db.session.commit()
         set_quiz(attempts=None)
     assert len(orders) > 1

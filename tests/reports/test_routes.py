@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from learnapp.audit.models import AuditEvent
 from learnapp.catalog.models import Question
 from learnapp.extensions import db
-from learnapp.quizzes import services as quizzes
+from learnapp.quizzes import lifecycle
 from learnapp.reports import services
 from learnapp.reports.models import COMMENT_MAX, QuestionReport
 
@@ -83,7 +83,7 @@ def test_student_reports_from_the_attempt_page_and_returns_to_it(
     client, login, student, quiz, set_quiz
 ):
     set_quiz(per_page=2)
-    attempt = quizzes.start_attempt(student, quiz)
+    attempt = lifecycle.start_attempt(student, quiz)
     db.session.commit()
     answer = attempt.answers[4]  # the fifth question: page 3 with two per page
     login(student)

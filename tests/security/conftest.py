@@ -28,8 +28,8 @@ from sqlalchemy import func, select
 from learnapp.auth.models import User
 from learnapp.catalog.models import Quiz
 from learnapp.extensions import db
-from learnapp.quizzes import services as quizzes
-from learnapp.quizzes.models import QuizAttempt
+from learnapp.quizzes import lifecycle
+from learnapp.quizzes.models import OPEN, QuizAttempt
 from tests.conftest import PASSWORD, AuthActions, IsolatedClient
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -112,11 +112,11 @@ def world(sync, make_user, student, instructor, admin) -> World:
     """The basics course; ``student`` has a submitted and an open attempt, ``other`` an open one."""
     sync()
     quiz = db.session.scalar(select(Quiz).filter_by(slug="basics-quiz"))
-    submitted = quizzes.start_attempt(student, quiz)
-    quizzes.submit_attempt(submitted)
-    open_attempt = quizzes.start_attempt(student, quiz)
+    submitted = lifecycle.start_attempt(student, quiz)
+    lifecycle.submit_attempt(submitted)
+    open_attempt = lifecycle.start_attempt(student, quiz)
     other = make_user(email="other@example.com", display_name="Otto Other")
-    other_attempt = quizzes.start_attempt(other, quiz)
+    other_attempt = lifecycle.start_attempt(other, quiz)
     db.session.commit()
     certificate = _award_certificate(student, quiz, admin)
     return World(
@@ -217,12 +217,21 @@ def client_as(app: Flask) -> Callable[[str, World], FlaskClient]:
     return make
 
 
+#: The one state a GET may change without adding rows: closing an overdue attempt.
+OPEN_ATTEMPTS = "quiz_attempts (open)"
+
+
 def row_counts() -> dict[str, int]:
+    """Rows per table, and the open attempts (closing one adds no row)."""
     db.session.commit()
-    return {
+    counts = {
         table.name: db.session.scalar(select(func.count()).select_from(table))
         for table in db.metadata.sorted_tables
     }
+    counts[OPEN_ATTEMPTS] = db.session.scalar(
+        select(func.count()).select_from(QuizAttempt).where(QuizAttempt.status == OPEN)
+    )
+    return counts
 
 
 # --- HTML audit: markup that would run in a browser ------------------------------------------

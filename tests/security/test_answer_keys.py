@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from learnapp.catalog.models import Question
 from learnapp.extensions import db
 from learnapp.quizzes.models import QuizAttempt
 from tests.security.conftest import probes
@@ -34,6 +35,7 @@ Every key here is a sentinel string that appears nowhere else.
 ```question
 id: leak-single
 type: single
+lesson: basics-intro
 prompt: Pick the sentinel.
 explanation: Sentinel explanation kq7w single.
 choices:
@@ -83,6 +85,7 @@ answers:
 ```question
 id: leak-tf
 type: true_false
+lesson: basics-intro
 prompt: Is this a sentinel?
 answer: true
 feedback_true: Sentinel feedback kq7w true.
@@ -134,6 +137,8 @@ def leaks(body: str, keys: set[str], *, structure: bool = True) -> list[str]:
         else (
             r"data-correct",
             r"is-correct",
+            r"is-wrong",
+            r"grade-(right|partial|wrong)",
             r'"correct"\s*:',
             r"\bcorrect=",
             r'data-[a-z-]*(answer|key|weight)[a-z-]*="',
@@ -237,3 +242,99 @@ def test_no_key_in_anything_a_student_can_fetch(app, world, leak_quiz, client_as
     figure.set("check 1 answer keys: key strings from the course file", len(keys))
     figure.add("check 1 answer keys: leaks", len(found))
     assert found == []
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=False)
+def test_no_key_anywhere_while_the_last_attempt_is_open(app, world, leak_quiz, client_as, figure):
+    """``after_last_attempt`` with 3 attempts: two submitted and the last one open is not "no
+    attempt left". Every page (the earlier attempts' reviews, the data download, practice)
+    keeps the key hidden until the last attempt is submitted."""
+    keys = leak_quiz("after_last_attempt")
+    client = client_as("student", world)
+    ids = []
+    for number in (1, 2, 3):
+        started = client.post("/courses/basics/quizzes/leak-quiz/attempts")
+        ids.append(int(started.headers["Location"].rsplit("/", 1)[1]))
+        if number < 3:
+            client.post(f"/attempts/{ids[-1]}/submit")
+    world.submitted_attempt = db.session.get(QuizAttempt, ids[0])
+    pages = crawl_as_student(app, client, world, ids[-1])
+    pages[f"/attempts/{ids[1]}/review"] = client.get(f"/attempts/{ids[1]}/review").text
+    found = []
+    for path, body in pages.items():
+        if "/static/" in path:
+            continue
+        own = any(f"/attempts/{i}" in path for i in ids) or "leak-quiz" in path
+        found += [f"last attempt open {path}: {leak}" for leak in leaks(body, keys, structure=own)]
+    figure.add("check 1 answer keys: leaks", len(found))
+    assert found == []
+    # Once the last attempt is submitted the key shows, or the probe proves nothing.
+    client.post(f"/attempts/{ids[-1]}/submit")
+    assert "Sentinel explanation kq7w single." in client.get(f"/attempts/{ids[0]}/review").text
+
+
+def choice_fields(body: str) -> dict[str, tuple[str, str]]:
+    """Choice text -> (field name, option token), from an attempt page."""
+    found = re.findall(
+        r'<input type="(?:radio|checkbox)" id="([^"]+)" name="([^"]+)" value="([^"]+)"[^>]*>'
+        r'\s*<label for="\1"[^>]*>(.*?)</label>',
+        body,
+        flags=re.S,
+    )
+    return {text.strip(): (name, value) for _id, name, value, text in found}
+
+
+def review_choices(body: str) -> list[tuple[str, str, str]]:
+    """(text, markup of the <li> and its mark label with the text blanked, label) per choice."""
+    items = re.findall(
+        r'(<li class="[^"]*">\s*<span class="mark-label">(.*?)</span>)\s*'
+        r"(?:<span[^>]*>)?(\w+ choice)",
+        body,
+        flags=re.S,
+    )
+    return [(text, re.sub(r"\s+", " ", markup), label) for markup, label, text in items]
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=False)
+@pytest.mark.parametrize("review", ["after_last_attempt", "after_close"])
+def test_a_review_hiding_correctness_marks_every_pick_alike(
+    app, world, leak_quiz, client_as, review
+):
+    """A right and a wrong pick look the same (class, label, attributes), no right/wrong word
+    or grade class shows, and no lesson link singles out the missed questions."""
+    keys = leak_quiz(review)
+    client = client_as("student", world)
+    started = client.post("/courses/basics/quizzes/leak-quiz/attempts")
+    attempt_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    fields = choice_fields(client.get(f"/attempts/{attempt_id}?page=1").text)
+    single, beta = fields["Beta choice"]  # wrong
+    multiple, delta = fields["Delta choice"]  # right
+    _multiple, zeta = fields["Zeta choice"]  # wrong
+    from learnapp.quizzes import services as quizzes
+
+    data = {"attempt_token": quizzes.attempt_token(attempt), "sequence": str(attempt.sequence)}
+    data |= {single: beta, f"{single}_shown": "1", multiple: [delta, zeta]}
+    data |= {f"{multiple}_shown": "1"}
+    assert client.post(f"/attempts/{attempt_id}", data=data).status_code == 302
+    tf = next(
+        a for a in attempt.answers if db.session.get(Question, a.question_id).slug == "leak-tf"
+    )
+    data = {"attempt_token": quizzes.attempt_token(attempt), "sequence": str(attempt.sequence)}
+    data |= {f"q_{tf.id}": "true", f"q_{tf.id}_shown": "1", "page": "3"}  # right
+    assert client.post(f"/attempts/{attempt_id}", data=data).status_code == 302
+    client.post(f"/attempts/{attempt_id}/submit")
+
+    body = client.get(f"/attempts/{attempt_id}/review").text
+    reviewed = body[body.index('<ol class="review-list">') :]
+    reviewed = re.sub(r'<details class="report-details">.*?</details>', "", reviewed, flags=re.S)
+    choices = review_choices(reviewed)
+    picked = {text: markup for text, markup, label in choices if label}
+    assert set(picked) == {"Beta choice", "Delta choice", "Zeta choice"}
+    assert len(set(picked.values())) == 1, picked  # a right pick looks like a wrong one
+    assert {label for _text, _markup, label in choices if label} == {"Your answer"}
+    unpicked = {markup for text, markup, label in choices if not label}
+    assert len(unpicked) == 1, unpicked
+    for pattern in (r"is-(wrong|correct)", r"grade-", r"\b(right|wrong|partial)\b", r"lesson"):
+        assert not re.search(pattern, reviewed, flags=re.I), pattern
+    assert leaks(reviewed, keys) == []

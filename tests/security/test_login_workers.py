@@ -123,6 +123,8 @@ def gunicorn(private_redis, database_url, tmp_path):
             "%(p)s %(m)s %(U)s %(s)s",
             "--graceful-timeout",
             "2",
+            "--timeout",
+            "180",
             "wsgi:app",
         ],
         cwd=ROOT,
@@ -139,7 +141,8 @@ def gunicorn(private_redis, database_url, tmp_path):
             return response.status == 200
 
     try:
-        wait_for(up, 20, "gunicorn")
+        wait_for(up, 60, "gunicorn")
+        both_workers_up(base, port)
         yield base, log
     finally:
         process.send_signal(signal.SIGTERM)
@@ -149,6 +152,18 @@ def gunicorn(private_redis, database_url, tmp_path):
             process.kill()
             process.wait()
         process.stderr.close()
+
+
+def both_workers_up(base: str, port: int) -> None:
+    """Return once both workers serve: one is held by a half-sent request, so the other must
+    answer a health check (each worker imports the app on its own, slowly on a loaded machine).
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as held:
+        held.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+        with urllib.request.urlopen(base + "/healthz", timeout=120) as response:  # noqa: S310
+            assert response.status == 200
+        held.sendall(b"Connection: close\r\n\r\n")
+        held.recv(64)
 
 
 class Browser:

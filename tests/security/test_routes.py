@@ -7,16 +7,27 @@ RELIABILITY.md checks 6 (CSRF, state-changing GETs), 12 (headers on every respon
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import has_request_context
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
+from learnapp.database import utcnow
 from learnapp.extensions import db
+from learnapp.quizzes.models import QuizAttempt
+from learnapp.security import storable
 from tests.conftest import csrf_token_from
-from tests.security.conftest import ROLES, UNSAFE_METHODS, probes, row_counts
-from tests.test_csrf import ATTEMPT_TOKEN_ROUTES
+from tests.security.conftest import (
+    OPEN_ATTEMPTS,
+    ROLES,
+    UNSAFE_METHODS,
+    forms_in,
+    probes,
+    row_counts,
+)
+from tests.test_csrf import ATTEMPT_TOKEN_ROUTES, UNSUBSCRIBE_ROUTES
 
 #: Responses a logged-in browser may cache: public files, the same for everyone.
 CACHEABLE_ENDPOINTS = {"static", "catalog.asset", "main.favicon"}
@@ -32,14 +43,23 @@ def header_violations(response, *, personal: bool) -> list[str]:
         for part in h.get("Content-Security-Policy", "").split(";")
         if part.strip()
     }
-    for directive in ("object-src", "base-uri", "frame-ancestors"):
-        if csp.get(directive) != f"{directive} 'none'":
-            problems.append(f"CSP {directive} is {csp.get(directive)!r}")
-    for directive in ("default-src", "script-src", "style-src"):
-        if csp.get(directive) != f"{directive} 'self'":
-            problems.append(f"CSP {directive} is {csp.get(directive)!r}")
-    if "unsafe-" in h.get("Content-Security-Policy", ""):
-        problems.append("CSP allows unsafe-*")
+    if "sandbox" in csp:  # a course file: a sandboxed document that runs and loads nothing
+        if csp["sandbox"] != "sandbox":
+            problems.append(f"CSP {csp['sandbox']!r} lifts sandbox restrictions")
+        for directive in ("default-src", "base-uri", "frame-ancestors", "form-action"):
+            if csp.get(directive) != f"{directive} 'none'":
+                problems.append(f"CSP {directive} is {csp.get(directive)!r}")
+        if any(d in csp for d in ("script-src", "object-src", "connect-src")):
+            problems.append("CSP of a course file allows scripts, plugins or connections")
+    else:
+        for directive in ("object-src", "base-uri", "frame-ancestors"):
+            if csp.get(directive) != f"{directive} 'none'":
+                problems.append(f"CSP {directive} is {csp.get(directive)!r}")
+        for directive in ("default-src", "script-src", "style-src"):
+            if csp.get(directive) != f"{directive} 'self'":
+                problems.append(f"CSP {directive} is {csp.get(directive)!r}")
+        if "unsafe-" in h.get("Content-Security-Policy", ""):
+            problems.append("CSP allows unsafe-*")
     if h.get("X-Content-Type-Options") != "nosniff":
         problems.append("no nosniff")
     if h.get("Referrer-Policy") not in (
@@ -120,6 +140,72 @@ def test_every_response_carries_the_security_headers(app, world, client_as, figu
     assert any(kind.startswith("error") for kind in kinds)
 
 
+# --- anonymous responses: cookies and caching (issue 13, item 13) ----------------------------
+
+
+def anonymous_violations(response, *, has_form: bool) -> list[str]:
+    """What is wrong with one anonymous response's cookie and cache headers.
+
+    A page with a form keeps its CSRF session and is stored nowhere; any other response sets
+    no cookie (no session is started for a visitor who cannot post anything) and says how it
+    may be cached. Storable HTML also serves logged-in users at the same URL, so it varies on
+    the cookie.
+    """
+    problems = []
+    cache_control = response.headers.get("Cache-Control")
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cache_control:
+        problems.append("no Cache-Control")
+    if has_form:
+        if not any(c.startswith("session=") for c in cookies):
+            problems.append("a page with a form but no session cookie (its CSRF token)")
+        if not response.cache_control.no_store:
+            problems.append(f"a page with a form is {cache_control!r}, not no-store")
+    elif cookies:
+        problems.append(f"Set-Cookie {cookies} on a response without a form")
+    varies = {v.lower() for v in response.vary}
+    if storable(response) and response.mimetype == "text/html" and "cookie" not in varies:
+        problems.append(f"storable HTML without Vary: Cookie ({response.vary})")
+    return problems
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False)
+def test_anonymous_responses_set_no_cookie_and_say_how_to_cache(app, world, client_as, figure):
+    """Every GET route of the URL map, a valid reset link and error pages, each by a new
+    visitor: a cookie only with a form (then no-store), a Cache-Control header always."""
+    from learnapp.auth import services as auth_services
+
+    reset_link = "/reset/" + auth_services.issue_reset_token(world.other)
+    db.session.commit()
+    paths = [(p.endpoint, p.path) for p in probes(app, world, methods=("GET",))]
+    paths += [
+        ("auth.reset_password", reset_link),
+        (None, "/no/such/page"),
+        ("static", "/static/no-such-file.css"),
+        ("catalog.course", "/courses/no-such-course"),
+        ("certificates.verify", "/certificates/" + "x" * 22),
+    ]
+    violations, forms, policies = [], set(), {}
+    for endpoint, path in paths:
+        with client_as("anonymous", world).get(path) as response:
+            html = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+            has_form = any(form.method == "POST" for form in forms_in(html))
+            if has_form:
+                forms.add(endpoint)
+            if response.status_code == 200:
+                policies.setdefault(response.headers.get("Cache-Control"), set()).add(endpoint)
+            violations += [
+                f"GET {path} -> {response.status_code}: {problem}"
+                for problem in anonymous_violations(response, has_form=has_form)
+            ]
+    figure.add("anonymous responses: probed", len(paths))
+    figure.add("anonymous responses: cookie or cache violations", len(violations))
+    for policy, endpoints in sorted(policies.items(), key=lambda kv: str(kv[0])):
+        figure.set(f"anonymous Cache-Control {policy}", ", ".join(sorted(map(str, endpoints))))
+    assert violations == []
+    assert {"auth.login", "auth.register", "auth.reset_password"} <= forms
+
+
 @pytest.mark.app_config(ENV="production", COOKIE_SECURE=None, RATELIMIT_ENABLED=False)
 def test_production_error_and_json_responses_carry_headers(app, client, figure):
     """Production config (HSTS from COOKIE_SECURE's default), on error and JSON responses."""
@@ -157,6 +243,43 @@ def test_no_get_changes_a_row(app, world, client_as, figure, role):
     assert changed == []
 
 
+#: What opening an overdue attempt may change: the attempt is closed (graded), and its
+#: completion step may schedule practice and issue a certificate (with its audit event).
+CLOSING_CHANGES = {OPEN_ATTEMPTS, "practice_items", "certificates", "audit_events"}
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=False)
+@pytest.mark.parametrize("role", ROLES)
+def test_the_one_state_changing_get_closes_an_overdue_attempt(app, world, client_as, figure, role):
+    """The documented exception to "GET changes nothing": the student opening one of their
+    attempt's pages after its time is up closes it, once. Every other GET of every role, on
+    the same overdue attempt too, changes nothing."""
+    overdue = world.open_attempt
+    overdue.deadline_at = utcnow() - timedelta(minutes=5)
+    client = client_as(role, world)
+    before = row_counts()
+    paths = [p.path for p in probes(app, world, methods=("GET",))]
+    changed = []
+    for path in paths:
+        with client.get(path) as response:
+            assert response.status_code < 500, path
+        after = row_counts()
+        if after != before:
+            changed.append((path, {t for t in after if after[t] != before[t]}))
+            before = after
+    attempt_pages = {f"/attempts/{overdue.id}{page}" for page in ("", "/summary", "/review")}
+    if role == "student":
+        ((path, tables),) = changed
+        assert path in attempt_pages
+        assert OPEN_ATTEMPTS in tables
+        assert tables <= CLOSING_CHANGES, tables
+        assert db.session.get(QuizAttempt, overdue.id).was_closed_by_deadline
+    else:
+        assert changed == []
+        assert db.session.get(QuizAttempt, overdue.id).is_open
+    figure.add(f"check 6 CSRF: state-changing GETs on an overdue attempt ({role})", len(changed))
+
+
 def _tamper(token: str) -> str:
     """The same token with one character in the middle of its signature changed.
 
@@ -176,7 +299,8 @@ def test_every_unsafe_route_refuses_missing_foreign_and_tampered_tokens(
 ):
     """Each unsafe method of each route, with the real form fields but a bad CSRF token.
 
-    The attempt save routes take the signed per-attempt token instead (tests/test_csrf.py).
+    The attempt save routes take the signed per-attempt token instead, and the one-click
+    unsubscribe (RFC 8058) its signed token (both in tests/test_csrf.py).
     """
     client = client_as(role, world)
     own = csrf_token_from(client.get("/login" if role == "anonymous" else "/account").text)
@@ -186,7 +310,7 @@ def test_every_unsafe_route_refuses_missing_foreign_and_tampered_tokens(
     before = row_counts()
     accepted, probed = [], 0
     for probe in probes(app, world, methods=UNSAFE_METHODS):
-        if probe.endpoint in ATTEMPT_TOKEN_ROUTES:
+        if probe.endpoint in ATTEMPT_TOKEN_ROUTES | UNSUBSCRIBE_ROUTES:
             continue
         for name, token in bad_tokens.items():
             data = {"email": world.student.email, "password": "a long test passphrase"}

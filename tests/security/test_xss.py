@@ -14,8 +14,6 @@ every other text field of every form on every page) and every page is read back.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import shutil
@@ -91,6 +89,10 @@ PAYLOADS = [
     "@SUM(1+1)*xssprobe",
     "-2+3+cmd|xssprobe",
 ]
+#: A formula after an in-cell separator, for spreadsheets that split on ';' or tabs (Excel in
+#: many locales): the student's name while the CSV exports are read.
+SEPARATOR_NAME = "Bob;=cmd|' /C calc'!A0;\t@SUM(1+1)xssprobe"
+PAYLOADS.append(SEPARATOR_NAME)
 
 
 def template_injection(html: str) -> list[str]:
@@ -109,16 +111,51 @@ def audit(html: str) -> list[str]:
 
 
 def read_back(path: str, body: str) -> list[str]:
-    """Findings in one crawled page (an HTML page, or a CSV export's formula cells)."""
-    if path.split("?")[0].endswith(".csv"):
+    """Findings in one crawled page (an HTML page, or a CSV export's formula cells).
+
+    A CSV path refused to the role answers with an HTML page, which is audited as HTML.
+    """
+    if path.split("?")[0].endswith(".csv") and not body.lstrip().lower().startswith("<!doctype"):
         return [f"formula {cell!r}" for cell in formula_cells(body)]
     return audit(body)
 
 
+#: Separators spreadsheets split CSV files on: ',' and, in many locales, ';' (Excel's list
+#: separator), and tabs (LibreOffice offers all three).
+SPREADSHEET_SEPARATORS = (",", ";", "\t")
+
+
 def formula_cells(text: str) -> list[str]:
-    """CSV cells a spreadsheet would evaluate (OWASP CSV injection)."""
-    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
-    return [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(c)]
+    """CSV cells a spreadsheet would evaluate (OWASP CSV injection), whichever separator it
+    splits on."""
+    cells = [cell for sep in SPREADSHEET_SEPARATORS for cell in spreadsheet_cells(text, sep)]
+    found = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(c)]
+    return list(dict.fromkeys(found))
+
+
+def spreadsheet_cells(text: str, separator: str) -> list[str]:
+    """The cells of ``text`` as a spreadsheet splitting on ``separator`` reads them: a double
+    quote starts or ends quoting anywhere in a cell (``""`` inside quotes is a quote), and a
+    separator or line break ends the cell only outside quotes."""
+    cells: list[str] = []
+    cell: list[str] = []
+    quoted = False
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == '"' and quoted and text[index + 1 : index + 2] == '"':
+            cell.append('"')
+            index += 1
+        elif char == '"':
+            quoted = not quoted
+        elif not quoted and (char == separator or char in "\r\n"):
+            cells.append("".join(cell))
+            cell = []
+        else:
+            cell.append(char)
+        index += 1
+    cells.append("".join(cell))
+    return cells
 
 
 def _number(cell: str) -> bool:
@@ -164,7 +201,8 @@ def _questions(qid: str, payload: str) -> str:
         f"pairs:\n  - prompt: {y('P1 ' + payload)}\n    answer: {y('A1 ' + payload)}\n"
         f"  - prompt: {y('P2 ' + payload)}\n    answer: {y('A2 ' + payload)}\n```\n\n"
         f"```question\nid: {qid}-ordering\ntype: ordering\nprompt: {y(payload)}\n"
-        f"items:\n  - {y('first ' + payload)}\n  - {y('second ' + payload)}\n```\n\n"
+        f"items:\n  - {y('first ' + payload)}\n  - {y('second ' + payload)}\n"
+        f"  - {y('third ' + payload)}\n```\n\n"
     )
 
 
@@ -365,6 +403,11 @@ def test_user_fields_never_execute(app, world, client_as, figure):
     # Every other text field of every form the student finds (problem reports, ...).
     submitted_forms = fill_every_form(app, student, world, PAYLOADS[2])
     student.post(f"/attempts/{attempt.id}/submit")
+    # The name the CSV exports carry while every page is read back.
+    renamed = student.post(
+        "/account", data={"profile-display_name": SEPARATOR_NAME, "profile-submit": "1"}
+    )
+    assert renamed.status_code == 302
     findings += crawl_all_roles(app, world, client_as)
     figure.add(
         "check 13 XSS: user-field forms filled",
@@ -433,7 +476,13 @@ def test_the_audit_catches_what_it_should():
     assert audit("<xssprobe>")
     assert audit("<p>49 xssprobe</p>")
     assert not audit('<script src="/static/js/app.js" defer></script><p>&lt;script&gt;</p>')
-    assert formula_cells('name,score\r\n=HYPERLINK("x"),5\r\n') == ['=HYPERLINK("x")']
+    assert "=HYPERLINK(x)" in formula_cells('name,score\r\n=HYPERLINK("x"),5\r\n')
     assert formula_cells("name,score\r\n'=HYPERLINK(x),-5\r\n") == []
+    # A separator inside an unquoted cell starts a new cell in ';' and tab locales.
+    assert formula_cells("name,score\r\nBob;=cmd|x!A0;,5\r\n") == ["=cmd|x!A0"]
+    assert formula_cells("Bob\t=cmd,5\r\n") == ["=cmd,5"]
+    assert formula_cells('name,score\r\n"Bob;=cmd|x!A0;","5"\r\n') == []
+    assert formula_cells('"a ""quoted"";=x","b\tc"\r\n') == []
+    assert formula_cells("'x\t=1+1\r\n") == ["=1+1"]
     assert MARK in PAYLOADS[0]
     assert len(PAYLOADS) >= 50

@@ -4,26 +4,51 @@ A question type parses its YAML once (at course sync) into a frozen :class:`Ques
 can be stored as JSON (``to_dict``/``from_dict``) and graded later, so editing a course never
 rewrites old scores. Grading is pure and total: any JSON value is an acceptable answer, and
 anything tampered, foreign or out of range scores 0 instead of raising.
+
+A type owns everything about itself: its file schema (:meth:`QuestionType.parse_data`), the
+student's view and form reading, its template partial (:attr:`QuestionType.partial`), grading,
+best answer, review, item-analysis category and GIFT conversion. Nothing outside its module
+switches on the type name, so adding a type is one module, one partial and one registry line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from learnapp.content.errors import CourseFileError, Location, Problem
 from learnapp.content.fields import Fields, describe, is_id, to_decimal
 from learnapp.content.render import plain_text_to_html
 
+if TYPE_CHECKING:
+    from learnapp.content.gift import GiftReader, GiftWriter
+
 #: Points are reported with two decimals (1/3 of a point is 0.33).
 POINTS_QUANTUM = Decimal("0.01")
 COMMON_KEYS = ("id", "type", "prompt", "points", "tags", "explanation", "lesson")
+#: Keys LearnApp keeps for other systems and does not use itself.
+INTEROP_KEYS = ("category",)
+#: Longest one-line typed answer kept from a form (short and numeric answers).
+MAX_TEXT = 500
+#: Item-analysis categories (:attr:`QuestionType.analysis`): a distribution of the one option
+#: each answer picked; of the several options an answer may pick; points only; points per
+#: rubric criterion.
+ANALYSIS_CATEGORIES = ("choice", "choices", "score", "rubric")
+
+
+class Form(Protocol):
+    """A posted form (Werkzeug's ``MultiDict``)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def getlist(self, key: str) -> list[str]: ...
+    def __contains__(self, key: object) -> bool: ...
 
 
 class TextRenderer(Protocol):
@@ -53,15 +78,21 @@ class QuestionData(ABC):
 
 @dataclass(frozen=True)
 class Grade:
-    """Points scored out of ``max_points``, with the feedback to show at review."""
+    """Points scored out of ``max_points``, with the feedback to show at review.
+
+    ``pending``: a person still has to grade the answer (``points`` is then 0 and means
+    nothing yet). ``detail``: what a person's grade was made of (an essay's rubric levels).
+    """
 
     points: Decimal
     max_points: Decimal
     feedback: list[str] = field(default_factory=list)
+    pending: bool = False
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_correct(self) -> bool:
-        return self.points == self.max_points
+        return not self.pending and self.points == self.max_points
 
 
 @dataclass(frozen=True)
@@ -113,6 +144,23 @@ class QuestionSpec:
         )
 
 
+#: Longest ``category`` path accepted (Moodle allows 255 characters per category name).
+CATEGORY_MAX = 1000
+
+
+def _check_interop_keys(fields: Fields) -> None:
+    """``category``: the Moodle question-bank category a GIFT import came from, such as
+    ``$course$/top/Default for NMT/Week 1``, written back by the GIFT export (one line)."""
+    category = fields.string("category", required=True, max_length=CATEGORY_MAX)
+    if any(char in category for char in "\r\n\x85\u2028\u2029"):
+        fields.error('"category" must be one line', fields.line("category"))
+    elif category.strip() == "$course$":
+        fields.error(
+            '"category" $course$ is the course\'s default category: leave "category" out',
+            fields.line("category"),
+        )
+
+
 def scaled(max_points: Decimal, fraction: Fraction) -> Decimal:
     """``max_points * fraction`` clamped to [0, max_points], rounded to hundredths."""
     fraction = min(max(fraction, Fraction(0)), Fraction(1))
@@ -161,6 +209,8 @@ class QuestionType(ABC):
     #: Type-specific keys (besides :data:`COMMON_KEYS`) and which of them are required.
     keys: ClassVar[tuple[str, ...]] = ()
     required: ClassVar[tuple[str, ...]] = ()
+    #: Answers are graded by a person (:meth:`grade` then returns a pending grade).
+    is_manual: ClassVar[bool] = False
 
     def parse(
         self, raw: Mapping[str, object], where: Location, render: TextRenderer | None = None
@@ -182,7 +232,10 @@ class QuestionType(ABC):
         qid = raw.get("id")
         label = f'question "{qid}"' if is_id(qid) else "question"
         fields = Fields(raw, where, label)
-        fields.check_keys((*COMMON_KEYS, *self.keys), ("id", "type", "prompt", *self.required))
+        fields.check_keys(
+            (*COMMON_KEYS, *INTEROP_KEYS, *self.keys), ("id", "type", "prompt", *self.required)
+        )
+        _check_interop_keys(fields)
         ident = fields.ident("id")
         prompt = fields.string("prompt", required=True)
         points = fields.integer("points", minimum=1, maximum=1000, default=1)
@@ -190,6 +243,8 @@ class QuestionType(ABC):
         tags = tuple(tag for tag, _ in fields.ids("tags"))
         lesson = self._lesson_ref(fields)
         data = self.parse_data(fields, render)
+        if data is not None:
+            points = self.points_of(data, fields, points)
         problems = sorted(fields.problems, key=lambda p: p.line)
         if ident is None or data is None or any(p.is_error for p in problems):
             return None, problems
@@ -225,9 +280,21 @@ class QuestionType(ABC):
             return None
         return str(value)
 
-    def widget(self, spec: QuestionSpec) -> str:
-        """Render hint for templates: the type name (radio, checkboxes, text...)."""
-        return self.name
+    # --- answering -----------------------------------------------------------------------
+
+    @property
+    def partial(self) -> str:
+        """The template with this type's ``controls(v, value, fid)`` and ``review(r)`` macros."""
+        return f"quizzes/questions/{self.name}.html"
+
+    def option_order(
+        self, spec: QuestionSpec, shuffle_choices: bool, rng: random.Random
+    ) -> tuple[str, ...]:
+        """Display order of the question's options for a new attempt (real ids).
+
+        Empty for a type without options; ``shuffle_choices`` is the quiz setting.
+        """
+        return ()
 
     def view(self, spec: QuestionSpec, order: Sequence[str]) -> dict[str, Any]:
         """What the student may see while answering, options in the planned ``order``.
@@ -240,6 +307,53 @@ class QuestionType(ABC):
         :raises ValueError: when ``order`` is not a permutation of the question's option ids.
         """
         return base_view(spec)
+
+    @abstractmethod
+    def read_form(self, view: Mapping[str, Any], field: str, form: Form) -> tuple[bool, Any]:
+        """The answer posted with the partial's controls: (present, value in view terms).
+
+        ``present`` is False when the form lacks the question; ``field`` is the name base of
+        its inputs (``q_<answer id>``). Only tokens the student was shown and bounded texts
+        are kept; map the value back with :meth:`answer_from_view` before storing it.
+        """
+
+    @abstractmethod
+    def form_fields(self, field: str, value: Any) -> dict[str, Any]:
+        """The fields a browser posts for ``value`` (view terms): :meth:`read_form`'s inverse."""
+
+    def answer_from_view(
+        self, spec: QuestionSpec, order: Sequence[str], submitted: object
+    ) -> object:
+        """Translate an answer written with :meth:`view`'s tokens into the answer ``grade`` takes.
+
+        Unknown tokens give ``None`` (which grades 0), never an exception.
+        """
+        return submitted
+
+    def answer_to_view(self, spec: QuestionSpec, order: Sequence[str], answer: object) -> object:
+        """Inverse of :meth:`answer_from_view`, to fill the form with a saved answer."""
+        return answer
+
+    # --- grading and review --------------------------------------------------------------
+
+    @abstractmethod
+    def parse_data(self, fields: Fields, render: TextRenderer) -> QuestionData | None:
+        """Validate the type-specific keys; report problems on ``fields``."""
+
+    @abstractmethod
+    def data_from_dict(self, stored: Mapping[str, Any]) -> QuestionData: ...
+
+    def points_of(self, data: QuestionData, fields: Fields, points: int) -> int:
+        """The question's points, given ``points:`` (or its default, 1) and the parsed data."""
+        return points
+
+    @abstractmethod
+    def grade(self, spec: QuestionSpec, answer: object) -> Grade:
+        """Grade ``answer`` (any JSON value); never raises."""
+
+    @abstractmethod
+    def best_answer(self, spec: QuestionSpec) -> object:
+        """An answer worth full marks, in real option ids (for previews and tests)."""
 
     def review(
         self,
@@ -257,33 +371,109 @@ class QuestionType(ABC):
         ``answer`` is the stored answer (real ids, as graded). ``show_responses`` adds what the
         student picked; ``show_correct`` the correct answer, ``score``, ``max_points`` and
         ``status`` (right/partial/wrong: per-question points would reveal the key too);
-        ``show_feedback`` the feedback, the explanation and the lesson link.
+        ``show_feedback`` the feedback, the explanation and the lesson link. The type adds its
+        own part with :meth:`review_answer`.
         """
-        return {**base_view(spec), **review_common(spec, grade, show_correct, show_feedback)}
+        return {
+            **self.view(spec, order),
+            **self.review_answer(
+                spec,
+                order,
+                answer,
+                grade,
+                show_responses=show_responses,
+                show_correct=show_correct,
+                show_feedback=show_feedback,
+            ),
+            **review_common(spec, grade, show_correct, show_feedback),
+        }
 
-    def answer_from_view(
-        self, spec: QuestionSpec, order: Sequence[str], submitted: object
-    ) -> object:
-        """Translate an answer written with :meth:`view`'s tokens into the answer ``grade`` takes.
+    def review_answer(
+        self,
+        spec: QuestionSpec,
+        order: Sequence[str],
+        answer: object,
+        grade: Grade,
+        *,
+        show_responses: bool,
+        show_correct: bool,
+        show_feedback: bool,
+    ) -> dict[str, Any]:
+        """The type's own review fields (the student's answer, the key), as the flags allow."""
+        return {}
 
-        Unknown tokens give ``None`` (which grades 0), never an exception.
+    def right_feedback(self, spec: QuestionSpec) -> list[str]:
+        """Feedback (HTML) a student who gave the right answer reads, for the quality checks."""
+        return []
+
+    # --- item analysis -------------------------------------------------------------------
+
+    #: How item analysis reports the type (one of :data:`ANALYSIS_CATEGORIES`).
+    analysis: ClassVar[str] = "score"
+
+    def analysis_choices(self, spec: QuestionSpec) -> list[tuple[str, str, bool]]:
+        """``(id, label HTML, is correct)`` of each option counted by item analysis."""
+        return []
+
+    def picked(self, answer: object) -> set[str]:
+        """The :meth:`analysis_choices` ids a stored answer picked (nothing if malformed)."""
+        return set()
+
+    def analysis_criteria(self, spec: QuestionSpec) -> list[tuple[str, str, int]]:
+        """``(id, label HTML, max points)`` of each rubric criterion item analysis reports."""
+        return []
+
+    def criterion_points(self, spec: QuestionSpec, detail: Mapping[str, Any]) -> dict[str, int]:
+        """Points per :meth:`analysis_criteria` id in a person's stored grade ``detail``."""
+        return {}
+
+    # --- GIFT ----------------------------------------------------------------------------
+
+    #: Order in which the GIFT reader tries the types on an answer block (lowest first);
+    #: ``None``: GIFT has no syntax for the type.
+    gift_rank: ClassVar[int | None] = None
+
+    def gift_recognises(self, answers: str) -> bool:
+        """Whether GIFT answers ``{...}`` (stripped, without braces) are of this type."""
+        return False
+
+    def gift_read(
+        self,
+        gift: GiftReader,
+        answers: str,
+        start: int,
+        fmt: str,
+        line_at: Callable[[int], int],
+        line: int,
+    ) -> dict[str, Any] | None:
+        """The type-specific keys of a quiz-file question from GIFT answers (stripped).
+
+        ``start`` is the answers' offset in the block and ``line_at(offset)`` its file line;
+        ``fmt`` the question text's format. Problems go to ``gift.problem``; ``None`` when the
+        question cannot be imported.
         """
-        return submitted
+        return None
 
-    def answer_to_view(self, spec: QuestionSpec, order: Sequence[str], answer: object) -> object:
-        """Inverse of :meth:`answer_from_view`, to fill the form with a saved answer."""
-        return answer
+    def gift_write(self, gift: GiftWriter, raw: Mapping[str, Any], line: int) -> str | None:
+        """The GIFT answers ``{...}`` (without braces) for quiz-file question ``raw``; ``None``
+        after reporting to ``gift.problem`` what GIFT cannot express."""
+        gift.problem(line, f'question "{raw["id"]}": GIFT has no {self.name} questions')
+        return None
 
-    @abstractmethod
-    def parse_data(self, fields: Fields, render: TextRenderer) -> QuestionData | None:
-        """Validate the type-specific keys; report problems on ``fields``."""
+    #: Quiz-file keys GIFT has no syntax for, kept in the ``// learnapp:`` comment.
+    gift_kept: ClassVar[tuple[str, ...]] = ()
 
-    @abstractmethod
-    def data_from_dict(self, stored: Mapping[str, Any]) -> QuestionData: ...
+    def gift_items(self, raw: Mapping[str, Any]) -> list[Any]:
+        """The items of ``raw`` that may carry ids (which GIFT keeps in ``// learnapp:``)."""
+        return []
 
-    @abstractmethod
-    def grade(self, spec: QuestionSpec, answer: object) -> Grade:
-        """Grade ``answer`` (any JSON value); never raises."""
+    def gift_set_ids(self, raw: dict[str, Any], ids: Sequence[Any]) -> None:
+        """Give :meth:`gift_items` the ``ids`` read back (one per item, ``None`` for none)."""
+        for item, ident in zip(self.gift_items(raw), ids, strict=True):
+            if ident is not None and isinstance(item, dict):
+                rest = {k: v for k, v in item.items() if k != "id"}
+                item.clear()
+                item.update({"id": ident, **rest})
 
 
 DataT = TypeVar("DataT", bound=QuestionData)
@@ -335,6 +525,8 @@ def base_view(spec: QuestionSpec) -> dict[str, Any]:
 
 
 def grade_status(grade: Grade) -> str:
+    if grade.pending:
+        return "awaiting"
     if grade.points >= grade.max_points:
         return "right"
     return "partial" if grade.points > 0 else "wrong"
@@ -346,7 +538,8 @@ def review_common(
     """Review fields shared by every type: points and status, feedback and explanation."""
     shown: dict[str, Any] = {}
     if show_correct:
-        shown["score"] = str(grade.points)
+        # An answer awaiting grading has no score yet (not 0).
+        shown["score"] = None if grade.pending else str(grade.points)
         shown["max_points"] = str(grade.max_points)
         shown["status"] = grade_status(grade)
     if show_feedback:

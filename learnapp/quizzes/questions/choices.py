@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from learnapp.content.fields import Fields, describe, is_id, key_line
+from learnapp.content.fields import Fields, describe, is_id, key_line, to_decimal
+from learnapp.content.gift import (
+    GiftReader,
+    answer_feedback,
+    complete_weights,
+    even_weights,
+    format_of,
+    gift_markdown,
+    gift_number,
+    gift_percent,
+    split_answers,
+)
 from learnapp.quizzes.questions.base import (
     TextRenderer,
     check_order,
@@ -29,6 +40,8 @@ class Choice:
     #: Explicit weight in percent (-100..100); ``None`` means the type's default rule.
     weight: Decimal | None = None
     feedback_html: str = ""
+    #: File line of the choice, for quality warnings; not stored (``to_dict``) nor compared.
+    line: int = field(default=1, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +129,7 @@ def parse_choices(fields: Fields, render: TextRenderer, *, single: bool) -> list
                 correct=correct,
                 weight=weight,
                 feedback_html=render.inline(feedback, sub.line("feedback")) if feedback else "",
+                line=line,
             )
         )
     return choices if ok and items else None
@@ -179,3 +193,104 @@ def choice_from_token(order: Sequence[str], token: object) -> str | None:
 
 def choice_to_token(order: Sequence[str], cid: object) -> str | None:
     return to_tokens(order).get(cid) if isinstance(cid, str) else None
+
+
+# --- GIFT --------------------------------------------------------------------------------------
+
+
+def read_gift_choices(
+    gift: GiftReader,
+    text: str,
+    start: int,
+    fmt: str,
+    line_at: Callable[[int], int],
+    line: int,
+    *,
+    single: bool,
+) -> dict[str, Any] | None:
+    """``choices:`` from GIFT ``{=right ~wrong}`` (single) or ``{~%50%a ~%50%b ~c}``."""
+    parts = [p for p in split_answers(text, start, "~=") if p[0].strip() or p[2]]
+    if parts and not parts[0][2] and not parts[0][0].strip():
+        parts = parts[1:]
+    if len(parts) < 2:
+        gift.problem(line, "a multiple-choice question needs at least two answers")
+        return None
+    choices: list[dict[str, Any]] = []
+    full = 0
+    bad = False
+    for part, at, sep in parts:
+        where = line_at(at)
+        if sep == "=":
+            weight, body = Decimal(100), part.strip()
+        else:
+            weight, body, _ = gift.weighted(part, at, line_at, Decimal(0))
+        answer, feedback = gift.feedback(body, fmt, where)
+        answer_fmt, answer = format_of(answer, fmt)
+        choice_text = gift.text_md(answer, answer_fmt, where, "answer")
+        if not choice_text.strip():
+            gift.problem(where, "an answer has no text")
+            bad = True
+            continue
+        if not Decimal(-100) <= weight <= Decimal(100):
+            gift.problem(where, f"weight {gift_number(weight)}% is outside -100% to 100%")
+            bad = True
+            continue
+        choice: dict[str, Any] = {"text": choice_text}
+        if single:
+            if weight == 100:
+                full += 1
+                choice["correct"] = True
+            elif weight:
+                choice["weight"] = gift_number(weight)
+        else:
+            choice["weight"] = gift_number(weight)
+        if feedback:
+            choice["feedback"] = feedback
+        choices.append(choice)
+    if single and full != 1:
+        gift.problem(
+            line,
+            f"single-choice question with {full} fully correct answers: LearnApp needs exactly"
+            " one (use ~%100% weights without = for a multiple-choice question)",
+        )
+    if not single and not bad and not any(c["weight"] > 0 for c in choices):
+        gift.problem(line, "multiple-choice question without a positive weight (~%50%...)")
+    elif not single and not bad:
+        complete_weights(choices)
+    return {"choices": choices}
+
+
+def write_gift_single(raw: Mapping[str, Any]) -> str:
+    out = "\n"
+    for choice in raw["choices"]:
+        weight = to_decimal(choice.get("weight")) if choice.get("weight") is not None else None
+        if choice.get("correct") or weight == 100:
+            mark = "="
+        elif weight:
+            mark = f"~%{gift_percent(weight)}%"
+        else:
+            mark = "~"
+        out += f"\t{mark}{gift_markdown(str(choice['text']))}{answer_feedback(choice)}\n"
+    return out
+
+
+def write_gift_multiple(raw: Mapping[str, Any]) -> str:
+    """Every weight written out: GIFT multiple choice has no default weights."""
+    choices = list(raw["choices"])
+    explicit = [
+        to_decimal(c.get("weight")) if c.get("weight") is not None else None for c in choices
+    ]
+    correct = [
+        (w > 0) if w is not None else bool(c.get("correct"))
+        for c, w in zip(choices, explicit, strict=True)
+    ]
+    right, wrong = sum(correct), len(choices) - sum(correct)
+    defaults_right = iter(even_weights(100, right) if right else [])
+    defaults_wrong = iter(even_weights(-100, wrong) if wrong else [])
+    out = "\n"
+    for choice, weight, is_right in zip(choices, explicit, correct, strict=True):
+        if weight is None:
+            weight = next(defaults_right) if is_right else next(defaults_wrong)
+        mark = f"~%{gift_percent(weight)}%" if weight else "~"
+        out += f"\t{mark}{gift_markdown(str(choice['text']))}{answer_feedback(choice)}\n"
+    return out

@@ -8,14 +8,27 @@ nothing. An unknown prompt index, an unknown answer id or a non-string value sco
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
 from learnapp.content.fields import Fields, describe, is_id, key_line
+from learnapp.content.gift import (
+    GiftReader,
+    GiftWriter,
+    escape_markdown,
+    format_of,
+    gift_escape,
+    gift_markdown,
+    markdown_to_plain,
+    show,
+    split_answers,
+)
 from learnapp.quizzes.questions.base import (
+    Form,
     Grade,
     QuestionData,
     QuestionSpec,
@@ -26,7 +39,6 @@ from learnapp.quizzes.questions.base import (
     data_of,
     default_id,
     from_tokens,
-    review_common,
     scaled,
     to_tokens,
     zero,
@@ -59,6 +71,7 @@ class Matching(QuestionType):
     name: ClassVar[str] = "matching"
     keys = ("pairs", "distractors")
     required = ("pairs",)
+    gift_rank = 30
 
     def parse_data(self, fields: Fields, render: TextRenderer) -> MatchingData | None:
         prompts: list[str] = []
@@ -176,23 +189,50 @@ class Matching(QuestionType):
             "options": [{"id": tokens[oid], "html": by_id[oid].text_html} for oid in ordered],
         }
 
-    def review(
+    def option_order(
+        self, spec: QuestionSpec, shuffle_choices: bool, rng: random.Random
+    ) -> tuple[str, ...]:
+        """The answer options, always shuffled: in file order they would line up with the
+        prompts."""
+        ids = [o.id for o in data_of(spec, MatchingData).options]
+        rng.shuffle(ids)
+        return tuple(ids)
+
+    def read_form(self, view: Mapping[str, Any], field: str, form: Form) -> tuple[bool, Any]:
+        tokens = {option["id"] for option in view["options"]}
+        names = [f"{field}_{prompt['index']}" for prompt in view["prompts"]]
+        if not any(name in form for name in names):
+            return False, None
+        chosen = {
+            str(prompt["index"]): form.get(name)
+            for prompt, name in zip(view["prompts"], names, strict=True)
+            if form.get(name) in tokens
+        }
+        return True, chosen or None
+
+    def form_fields(self, field: str, value: Any) -> dict[str, Any]:
+        return {f"{field}_{index}": token for index, token in (value or {}).items()}
+
+    def best_answer(self, spec: QuestionSpec) -> object:
+        return {str(index): oid for index, oid in enumerate(data_of(spec, MatchingData).key)}
+
+    def review_answer(
         self,
         spec: QuestionSpec,
         order: Sequence[str],
         answer: object,
         grade: Grade,
         *,
-        show_responses: bool = True,
-        show_correct: bool = True,
-        show_feedback: bool = True,
+        show_responses: bool,
+        show_correct: bool,
+        show_feedback: bool,
     ) -> dict[str, Any]:
         data = data_of(spec, MatchingData)
-        shown = self.view(spec, order)
+        prompts = self.view(spec, order)["prompts"]
         tokens = to_tokens(order)
         texts = {o.id: o.text_html for o in data.options}
         given = _given_pairs(answer, len(data.key))
-        for prompt in shown["prompts"]:
+        for prompt in prompts:
             index = prompt["index"]
             picked = given.get(index)
             if show_responses:
@@ -202,7 +242,7 @@ class Matching(QuestionType):
                 prompt["correct"] = tokens[data.key[index]]
                 prompt["correct_html"] = texts[data.key[index]]
                 prompt["right"] = picked == data.key[index]
-        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}
+        return {"prompts": prompts}
 
     def answer_from_view(
         self, spec: QuestionSpec, order: Sequence[str], submitted: object
@@ -229,6 +269,90 @@ class Matching(QuestionType):
             for index, oid in answer.items()
             if isinstance(oid, str) and oid in tokens
         }
+
+    def gift_recognises(self, answers: str) -> bool:
+        return "=" in answers and "->" in answers
+
+    def gift_read(
+        self,
+        gift: GiftReader,
+        answers: str,
+        start: int,
+        fmt: str,
+        line_at: Callable[[int], int],
+        line: int,
+    ) -> dict[str, Any] | None:
+        """``{=prompt -> answer =prompt -> answer = -> distractor}``."""
+        parts = split_answers(answers, start, "=")
+        if not parts[0][0].strip():
+            parts = parts[1:]
+        pairs: list[dict[str, Any]] = []
+        distractors: list[str] = []
+        seen: dict[str, str] = {}
+        for part, at, _sep in parts:
+            where = line_at(at)
+            if "->" not in part:
+                gift.problem(where, 'a matching answer needs "prompt -> answer"')
+                continue
+            left, _, right = part.partition("->")
+            # A matching answer is a one-line label (a select option): spaces collapse.
+            answer = escape_markdown(" ".join(show(right).split()))
+            if not answer:
+                gift.problem(where, "a matching answer has no text after ->")
+                continue
+            key = " ".join(show(right).split()).casefold()
+            if key in seen:
+                gift.problem(
+                    where,
+                    f'answer "{show(right).strip()}" is used twice; LearnApp matching needs a'
+                    " different answer for each prompt",
+                )
+                continue
+            seen[key] = answer
+            left_fmt, left_source = format_of(left.strip(), fmt)
+            prompt = gift.text_md(left_source, left_fmt, where, "matching prompt")
+            if prompt.strip():
+                pairs.append({"prompt": prompt, "answer": answer})
+            else:
+                distractors.append(answer)
+        if len(pairs) < 2:
+            gift.problem(line, "a matching question needs at least two prompt -> answer pairs")
+        data: dict[str, Any] = {"pairs": pairs}
+        if distractors:
+            data["distractors"] = distractors
+        return data
+
+    def gift_write(self, gift: GiftWriter, raw: Mapping[str, Any], line: int) -> str | None:
+        out = "\n"
+        answers = [(p["prompt"], p["answer"]) for p in raw["pairs"]]
+        for distractor in raw.get("distractors") or []:
+            text = distractor["text"] if isinstance(distractor, Mapping) else distractor
+            answers.append(("", text))
+        for prompt, answer in answers:
+            plain, lossy = markdown_to_plain(str(answer))
+            if lossy:
+                gift.problem(
+                    line,
+                    f'question "{raw["id"]}": matching answer "{answer}" has Markdown formatting,'
+                    " but GIFT matching answers are plain text",
+                )
+                return None
+            left = gift_markdown(str(prompt)).replace("->", "-\\>") if prompt else ""
+            out += f"\t={left} -> {gift_escape(plain.strip())}\n"
+        return out
+
+    def gift_items(self, raw: Mapping[str, Any]) -> list[Any]:
+        return [*(raw.get("pairs") or []), *(raw.get("distractors") or [])]
+
+    def gift_set_ids(self, raw: dict[str, Any], ids: Sequence[Any]) -> None:
+        """Distractors are plain texts unless they get an id."""
+        raw["distractors"] = [
+            d if isinstance(d, Mapping) else {"text": d} for d in raw.get("distractors", [])
+        ]
+        super().gift_set_ids(raw, ids)
+        raw["distractors"] = [d if "id" in d else d["text"] for d in raw["distractors"]]
+        if not raw["distractors"]:
+            del raw["distractors"]
 
 
 def _given_pairs(answer: object, prompts: int) -> dict[int, str]:

@@ -9,16 +9,18 @@ counts once; an answer naming an unknown id, or that is not a list of strings, s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from learnapp.content.fields import Fields
 from learnapp.quizzes.questions.base import (
+    Form,
     Grade,
     QuestionSpec,
     TextRenderer,
+    data_of,
     scaled,
     zero,
 )
@@ -27,8 +29,13 @@ from learnapp.quizzes.questions.choices import (
     choice_to_token,
     effective_weights,
     parse_choices,
+    read_gift_choices,
+    write_gift_multiple,
 )
 from learnapp.quizzes.questions.single import ChoiceData, ChoiceQuestion
+
+if TYPE_CHECKING:
+    from learnapp.content.gift import GiftReader, GiftWriter
 
 #: More ticks than this is not a real answer; refuse before doing any work.
 MAX_TICKS = 1000
@@ -38,6 +45,8 @@ class MultipleChoice(ChoiceQuestion):
     name: ClassVar[str] = "multiple"
     keys = ("choices",)
     required = ("choices",)
+    analysis = "choices"
+    gift_rank = 21
 
     def parse_data(self, fields: Fields, render: TextRenderer) -> ChoiceData | None:
         choices = parse_choices(fields, render, single=False)
@@ -75,6 +84,19 @@ class MultipleChoice(ChoiceQuestion):
         max_points = Decimal(spec.points)
         return Grade(scaled(max_points, total / 100), max_points, feedback)
 
+    def best_answer(self, spec: QuestionSpec) -> object:
+        weights = effective_weights(data_of(spec, ChoiceData).choices, single=False)
+        return [cid for cid, weight in weights.items() if weight > 0]
+
+    def read_form(self, view: Mapping[str, Any], field: str, form: Form) -> tuple[bool, Any]:
+        tokens = [choice["id"] for choice in view["choices"]]
+        picked = {value for value in form.getlist(field) if value in tokens}
+        # Nothing ticked is "not answered" (not an empty answer).
+        return f"{field}_shown" in form, [token for token in tokens if token in picked] or None
+
+    def form_fields(self, field: str, value: Any) -> dict[str, Any]:
+        return {field: list(value or []), f"{field}_shown": "1"}
+
     def picked(self, answer: object) -> set[str]:
         if not isinstance(answer, list | tuple):
             return set()
@@ -93,3 +115,20 @@ class MultipleChoice(ChoiceQuestion):
             return []
         tokens = (choice_to_token(order, cid) for cid in answer)
         return [token for token in tokens if token is not None]
+
+    def gift_recognises(self, answers: str) -> bool:
+        return "~" in answers
+
+    def gift_read(
+        self,
+        gift: GiftReader,
+        answers: str,
+        start: int,
+        fmt: str,
+        line_at: Callable[[int], int],
+        line: int,
+    ) -> dict[str, Any] | None:
+        return read_gift_choices(gift, answers, start, fmt, line_at, line, single=False)
+
+    def gift_write(self, gift: GiftWriter, raw: Mapping[str, Any], line: int) -> str | None:
+        return write_gift_multiple(raw)

@@ -9,27 +9,37 @@ default 100).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
 from learnapp.content.fields import Fields, describe, to_decimal
+from learnapp.content.gift import (
+    GiftReader,
+    GiftWriter,
+    answer_feedback,
+    format_of,
+    gift_number,
+    gift_percent,
+    show,
+    split_answers,
+)
 from learnapp.quizzes.questions.base import (
+    Form,
     Grade,
     QuestionData,
     QuestionSpec,
     QuestionType,
     TextRenderer,
-    base_view,
     data_of,
     percent_text,
-    review_common,
     scaled,
     weight_value,
     zero,
 )
+from learnapp.quizzes.questions.short import read_text
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class NumericData(QuestionData):
 
 class Numeric(QuestionType):
     name: ClassVar[str] = "numeric"
+    gift_rank = 10
     keys = ("answers",)
     required = ("answers",)
 
@@ -182,26 +193,109 @@ class Numeric(QuestionType):
         feedback = [best.feedback_html] if best.feedback_html else []
         return Grade(scaled(max_points, Fraction(best.weight) / 100), max_points, feedback)
 
-    def review(
+    def best_answer(self, spec: QuestionSpec) -> object:
+        best = next(a for a in data_of(spec, NumericData).answers if a.weight == 100)
+        return str(best.value if best.value is not None else best.minimum)
+
+    def read_form(self, view: Mapping[str, Any], field: str, form: Form) -> tuple[bool, Any]:
+        return read_text(field, form)
+
+    def form_fields(self, field: str, value: Any) -> dict[str, Any]:
+        return {field: value or ""}
+
+    def review_answer(
         self,
         spec: QuestionSpec,
         order: Sequence[str],
         answer: object,
         grade: Grade,
         *,
-        show_responses: bool = True,
-        show_correct: bool = True,
-        show_feedback: bool = True,
+        show_responses: bool,
+        show_correct: bool,
+        show_feedback: bool,
     ) -> dict[str, Any]:
         data = data_of(spec, NumericData)
-        shown = base_view(spec)
+        shown: dict[str, Any] = {}
         if show_responses:
             shown["answer"] = answer if isinstance(answer, str) else None
         if show_correct:
             shown["accepted"] = [
                 _readable(a) for a in sorted(data.answers, key=lambda a: -a.weight) if a.weight > 0
             ]
-        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}
+        return shown
+
+    def right_feedback(self, spec: QuestionSpec) -> list[str]:
+        return [a.feedback_html for a in data_of(spec, NumericData).answers if a.weight == 100]
+
+    def gift_recognises(self, answers: str) -> bool:
+        return answers.startswith("#")
+
+    def gift_read(
+        self,
+        gift: GiftReader,
+        answers: str,
+        start: int,
+        fmt: str,
+        line_at: Callable[[int], int],
+        line: int,
+    ) -> dict[str, Any] | None:
+        """``{#5:0.1}``, ``{#1..5}``, ``{#=5 =%50%5:1}``."""
+        text, start = answers[1:], start + 1
+        wrong = text.find("~")
+        if wrong >= 0:
+            gift.problem(
+                line_at(start + wrong),
+                "numeric feedback for any other answer (~#...) has no equivalent in LearnApp; put"
+                " it in the general feedback (####) instead",
+            )
+            return None
+        parts = split_answers(text, start, "=")
+        if not parts[0][0].strip():
+            parts = parts[1:]
+        if not parts:
+            gift.problem(line, "a numeric question needs at least one answer")
+            return None
+        accepted: list[Any] = []
+        for part, at, _sep in parts:
+            where = line_at(at)
+            weight, body, _ = gift.weighted(part, at, line_at, Decimal(100))
+            answer, feedback = gift.feedback(body, fmt, where)
+            _fmt, answer = format_of(answer, fmt)
+            entry = _gift_entry(gift, show(answer).strip(), where)
+            if entry is None:
+                continue
+            if not Decimal(0) <= weight <= Decimal(100):
+                gift.problem(where, f"weight {gift_number(weight)}% is outside 0% to 100%")
+                continue
+            if weight != 100:
+                entry["weight"] = gift_number(weight)
+            if feedback:
+                entry["feedback"] = feedback
+            accepted.append(entry)
+        return {"answers": accepted}
+
+    def gift_write(self, gift: GiftWriter, raw: Mapping[str, Any], line: int) -> str | None:
+        entries = []
+        for answer in raw["answers"]:
+            item = answer if isinstance(answer, Mapping) else {"value": answer}
+            if item.get("value") is not None:
+                text = gift_percent(to_decimal(item["value"]) or Decimal(0))
+                tolerance = to_decimal(item.get("tolerance")) if item.get("tolerance") else None
+                if tolerance:
+                    text += f":{gift_percent(tolerance)}"
+            else:
+                low = to_decimal(item["min"]) or Decimal(0)
+                high = to_decimal(item["max"]) or Decimal(0)
+                text = f"{gift_percent(low)}..{gift_percent(high)}"
+            weight = to_decimal(item.get("weight")) if item.get("weight") is not None else None
+            entries.append((text, weight, answer_feedback(item)))
+        if len(entries) == 1 and entries[0][1] in (None, 100) and not entries[0][2]:
+            return f"#{entries[0][0]}"  # {#1822:5}
+        out = "#\n"
+        for text, weight, feedback in entries:
+            mark = "=" if weight in (None, 100) else f"=%{gift_percent(weight)}%"
+            out += f"\t{mark}{text}{feedback}\n"
+        return out
 
 
 def _readable(accepted: NumericAnswer) -> str:
@@ -215,3 +309,32 @@ def _readable(accepted: NumericAnswer) -> str:
     if accepted.weight != 100:
         text += f" ({percent_text(accepted.weight)}%)"
     return text
+
+
+def _gift_entry(gift: GiftReader, answer: str, where: int) -> dict[str, Any] | None:
+    """One GIFT numeric answer: ``min..max``, ``value:tolerance`` or ``value``."""
+    if answer.find("..") > 0:
+        low_text, _, high_text = answer.partition("..")
+        low, high = to_decimal(low_text), to_decimal(high_text)
+        if low is None or high is None:
+            gift.problem(where, f'numeric range "{answer}" is not two numbers min..max')
+            return None
+        if low > high:
+            gift.problem(where, f'numeric range "{answer}" has its minimum above its maximum')
+            return None
+        return {"min": gift_number(low), "max": gift_number(high)}
+    if answer.find(":") > 0:
+        value_text, _, tolerance_text = answer.partition(":")
+        value, tolerance = to_decimal(value_text), to_decimal(tolerance_text)
+        if value is None or tolerance is None or tolerance < 0:
+            gift.problem(where, f'numeric answer "{answer}" is not a number:tolerance')
+            return None
+        entry = {"value": gift_number(value)}
+        if tolerance:
+            entry["tolerance"] = gift_number(tolerance)
+        return entry
+    value = to_decimal(answer)
+    if value is None:
+        gift.problem(where, f'numeric answer "{answer}" is not a number')
+        return None
+    return {"value": gift_number(value)}

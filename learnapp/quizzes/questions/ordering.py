@@ -4,18 +4,24 @@ The answer is the list of item ids in the student's order; ids are the item's ``
 position letter in the file (a, b, ...). Partial rule: points x items in their correct position /
 number of items, so the exact order earns full points. An answer that is not a permutation of
 exactly the item ids (missing, repeated or unknown ids) scores 0.
+
+Items are never shown in the correct order, so a question needs at least :data:`MIN_ITEMS`:
+with two, the only other order is the reverse, and reversing what is shown is the answer.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from math import factorial
 from typing import Any, ClassVar
 
 from learnapp.content.fields import Fields, describe, is_id
 from learnapp.quizzes.questions.base import (
+    Form,
     Grade,
     QuestionData,
     QuestionSpec,
@@ -26,12 +32,14 @@ from learnapp.quizzes.questions.base import (
     data_of,
     default_id,
     from_tokens,
-    review_common,
     scaled,
     to_tokens,
     zero,
 )
 from learnapp.quizzes.questions.matching import MatchOption
+
+#: Fewest items an ordering question may have (see the module docstring).
+MIN_ITEMS = 3
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,12 @@ class Ordering(QuestionType):
         seen: set[str] = set()
         ok = True
         entries = fields.sequence("items")
-        if fields.raw.get("items") is not None and len(entries) < 2:
-            fields.error(f"{fields.what} needs at least two items", fields.line("items"))
+        if fields.raw.get("items") is not None and len(entries) < MIN_ITEMS:
+            fields.error(
+                f"{fields.what} needs at least three items: with fewer, the order shown "
+                "would give the answer away",
+                fields.line("items"),
+            )
             ok = False
         for index, (item, line) in enumerate(entries):
             iid, text = default_id(index), item
@@ -112,22 +124,50 @@ class Ordering(QuestionType):
             "items": [{"id": tokens[iid], "html": texts[iid]} for iid in ordered],
         }
 
-    def review(
+    def option_order(
+        self, spec: QuestionSpec, shuffle_choices: bool, rng: random.Random
+    ) -> tuple[str, ...]:
+        """Item ids, always shuffled, never in the correct order (see :func:`display_order`)."""
+        return display_order([i.id for i in data_of(spec, OrderingData).items], rng)
+
+    def read_form(self, view: Mapping[str, Any], field: str, form: Form) -> tuple[bool, Any]:
+        tokens = [item["id"] for item in view["items"]]
+        raws = [form.get(f"{field}_{token}") for token in tokens]
+        if any(raw is None for raw in raws):
+            return False, None
+        if all(raw == "" for raw in raws):
+            return True, None  # no position chosen yet: not answered
+        positions: dict[str, int] = {}
+        for token, raw in zip(tokens, raws, strict=True):
+            try:
+                positions[token] = int(raw)
+            except (TypeError, ValueError):
+                positions[token] = len(tokens) + 1  # items left without a position go last
+        # Ties keep the order the items were shown in.
+        return True, sorted(tokens, key=lambda token: (positions[token], tokens.index(token)))
+
+    def form_fields(self, field: str, value: Any) -> dict[str, Any]:
+        return {f"{field}_{token}": str(position) for position, token in enumerate(value or [], 1)}
+
+    def best_answer(self, spec: QuestionSpec) -> object:
+        return [item.id for item in data_of(spec, OrderingData).items]
+
+    def review_answer(
         self,
         spec: QuestionSpec,
         order: Sequence[str],
         answer: object,
         grade: Grade,
         *,
-        show_responses: bool = True,
-        show_correct: bool = True,
-        show_feedback: bool = True,
+        show_responses: bool,
+        show_correct: bool,
+        show_feedback: bool,
     ) -> dict[str, Any]:
         data = data_of(spec, OrderingData)
-        shown = self.view(spec, order)
-        tokens = to_tokens(order)
+        tokens = to_tokens(check_order([i.id for i in data.items], order))
         texts = {i.id: i.text_html for i in data.items}
         expected = [i.id for i in data.items]
+        shown: dict[str, Any] = {}
         if show_responses:
             given = (
                 [a for a in answer if isinstance(a, str) and a in texts]
@@ -142,7 +182,7 @@ class Ordering(QuestionType):
                 shown["answer"].append(entry)
         if show_correct:
             shown["correct_order"] = [{"id": tokens[iid], "html": texts[iid]} for iid in expected]
-        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}
+        return shown
 
     def answer_from_view(
         self, spec: QuestionSpec, order: Sequence[str], submitted: object
@@ -159,3 +199,30 @@ class Ordering(QuestionType):
         if not isinstance(answer, list | tuple):
             return []
         return [tokens[iid] for iid in answer if isinstance(iid, str) and iid in tokens]
+
+
+def display_order(ids: Sequence[str], rng: random.Random) -> tuple[str, ...]:
+    """The items ``ids`` (in the correct order) in an order to show, drawn by ``rng``.
+
+    Every order but the correct one is equally likely: the k-th permutation in lexicographic
+    order of positions, for k drawn uniformly from 1 to n! - 1 (k = 0 is the correct order),
+    so each allowed order comes from exactly one k. With fewer than :data:`MIN_ITEMS` items
+    (versions stored before the validator required three), every order is equally likely,
+    the correct one included: leaving it out would show two items always reversed.
+    """
+    count = len(ids)
+    if count < MIN_ITEMS:
+        return tuple(ids) if rng.randrange(factorial(count)) == 0 else tuple(reversed(ids))
+    return _permutation(ids, 1 + rng.randrange(factorial(count) - 1))
+
+
+def _permutation(ids: Sequence[str], rank: int) -> tuple[str, ...]:
+    """The ``rank``-th (0-based) permutation of ``ids`` in lexicographic order of positions."""
+    left = list(ids)
+    place = factorial(len(left))
+    shown = []
+    for remaining in range(len(left), 0, -1):
+        place //= remaining
+        index, rank = divmod(rank, place)
+        shown.append(left.pop(index))
+    return tuple(shown)

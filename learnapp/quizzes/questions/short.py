@@ -11,29 +11,44 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from learnapp.content.fields import Fields, describe
+from learnapp.content.fields import Fields, describe, to_decimal
+from learnapp.content.gift import (
+    FORMAT_MARK,
+    GiftReader,
+    GiftWriter,
+    answer_feedback,
+    format_of,
+    gift_escape,
+    gift_number,
+    gift_percent,
+    show,
+    split_answers,
+)
 from learnapp.quizzes.questions.base import (
+    MAX_TEXT,
+    Form,
     Grade,
     QuestionData,
     QuestionSpec,
     QuestionType,
     TextRenderer,
-    base_view,
     data_of,
     percent_text,
-    review_common,
     scaled,
     weight_value,
     zero,
 )
+from learnapp.quizzes.questions.true_false import GIFT_FALSE, GIFT_TRUE
 
 MAX_ANSWER_CHARS = 500
+#: GIFT's short-answer wildcard, which LearnApp does not have (an unescaped ``*``).
+_WILDCARD = re.compile(r"(?<!\\)\*")
 #: A quantified group that itself contains a quantifier, e.g. ``(a+)+``: catastrophic backtracking.
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
 
@@ -70,6 +85,8 @@ class ShortData(QuestionData):
 class ShortAnswerType(QuestionType):
     name: ClassVar[str] = "short"
     keys = ("answers", "case_sensitive", "pattern")
+    #: Tried last: GIFT answers of no other syntax are short answers.
+    gift_rank = 90
 
     def parse_data(self, fields: Fields, render: TextRenderer) -> ShortData | None:
         case_sensitive = fields.boolean("case_sensitive")
@@ -174,19 +191,29 @@ class ShortAnswerType(QuestionType):
         feedback = [best.feedback_html] if best is not None and best.feedback_html else []
         return Grade(scaled(max_points, Fraction(weight) / 100), max_points, feedback)
 
-    def review(
+    def best_answer(self, spec: QuestionSpec) -> object:
+        full = [a.text for a in data_of(spec, ShortData).answers if a.weight == 100]
+        return full[0] if full else None
+
+    def read_form(self, view: Mapping[str, Any], field: str, form: Form) -> tuple[bool, Any]:
+        return read_text(field, form)
+
+    def form_fields(self, field: str, value: Any) -> dict[str, Any]:
+        return {field: value or ""}
+
+    def review_answer(
         self,
         spec: QuestionSpec,
         order: Sequence[str],
         answer: object,
         grade: Grade,
         *,
-        show_responses: bool = True,
-        show_correct: bool = True,
-        show_feedback: bool = True,
+        show_responses: bool,
+        show_correct: bool,
+        show_feedback: bool,
     ) -> dict[str, Any]:
         data = data_of(spec, ShortData)
-        shown = base_view(spec)
+        shown: dict[str, Any] = {}
         if show_responses:
             shown["answer"] = answer if isinstance(answer, str) else None
         if show_correct:
@@ -196,4 +223,95 @@ class ShortAnswerType(QuestionType):
                 if a.weight > 0
             ]
             shown["pattern"] = data.pattern
-        return {**shown, **review_common(spec, grade, show_correct, show_feedback)}
+        return shown
+
+    def right_feedback(self, spec: QuestionSpec) -> list[str]:
+        return [a.feedback_html for a in data_of(spec, ShortData).answers if a.weight == 100]
+
+    def gift_recognises(self, answers: str) -> bool:
+        return True
+
+    def gift_read(
+        self,
+        gift: GiftReader,
+        answers: str,
+        start: int,
+        fmt: str,
+        line_at: Callable[[int], int],
+        line: int,
+    ) -> dict[str, Any] | None:
+        """``{=answer =%50%partly right#feedback}``; wildcards are refused."""
+        check = answers.split("#", 1)[0].strip() if answers.find("#") > 0 else answers
+        if check.upper() in (*GIFT_TRUE, *GIFT_FALSE) and "=" not in answers:
+            gift.problem(
+                line,
+                f'"{check}": write T, TRUE, F or FALSE in capitals for a true/false question'
+                " (as written, Moodle reads a short answer)",
+            )
+            return None
+        accepted: list[Any] = []
+        parts = split_answers(answers, start, "=")
+        if not parts[0][0].strip():
+            parts = parts[1:]
+        for part, at, _sep in parts:
+            where = line_at(at)
+            weight, body, _ = gift.weighted(part, at, line_at, Decimal(100))
+            answer, feedback = gift.feedback(body, fmt, where)
+            _fmt, answer = format_of(answer, fmt)
+            answer = show(answer).strip()
+            if _WILDCARD.search(answer):
+                gift.problem(
+                    where,
+                    f'short answer "{answer}" uses the wildcard *: LearnApp compares answers'
+                    " literally (write \\* for an asterisk, or use pattern: in the quiz file)",
+                )
+                continue
+            # The grader collapses spaces anyway; doing it here keeps export and import stable.
+            answer = " ".join(answer.replace("\\*", "*").split())
+            if not answer:
+                gift.problem(where, "an answer has no text")
+                continue
+            if not Decimal(0) <= weight <= Decimal(100):
+                gift.problem(where, f"weight {gift_number(weight)}% is outside 0% to 100%")
+                continue
+            if weight == 100 and not feedback:
+                accepted.append(answer)
+            else:
+                entry: dict[str, Any] = {"text": answer}
+                if weight != 100:
+                    entry["weight"] = gift_number(weight)
+                if feedback:
+                    entry["feedback"] = feedback
+                accepted.append(entry)
+        return {"answers": accepted}
+
+    def gift_write(self, gift: GiftWriter, raw: Mapping[str, Any], line: int) -> str | None:
+        if raw.get("pattern") is not None:
+            gift.problem(line, f'question "{raw["id"]}": GIFT has no pattern: for short answers')
+            return None
+        if raw.get("case_sensitive"):
+            gift.problem(line, f'question "{raw["id"]}": GIFT short answers ignore case')
+            return None
+        out = "\n"
+        for answer in raw.get("answers") or []:
+            item = answer if isinstance(answer, Mapping) else {"text": answer}
+            text = " ".join(str(item["text"]).split()).replace("*", "\\*")
+            weight = to_decimal(item.get("weight")) if item.get("weight") is not None else None
+            mark = "="
+            if (weight is not None and weight != 100) or text.startswith("%"):
+                mark += f"%{gift_percent(weight if weight is not None else Decimal(100))}%"
+            if FORMAT_MARK.match(text):
+                gift.problem(
+                    line, f'question "{raw["id"]}": a short answer cannot start with "[" in GIFT'
+                )
+                return None
+            out += f"\t{mark}{gift_escape(text)}{answer_feedback(item)}\n"
+        return out
+
+
+def read_text(field: str, form: Form) -> tuple[bool, str | None]:
+    """A one-line typed answer, cut to :data:`MAX_TEXT` characters and stripped (blank: none)."""
+    if field not in form:
+        return False, None
+    text = str(form.get(field) or "")[:MAX_TEXT].strip()
+    return True, text or None

@@ -18,7 +18,10 @@ function markScrollableRegions() {
     if (scrolls && !region.hasAttribute("tabindex")) {
       region.setAttribute("tabindex", "0");
       region.setAttribute("role", "region");
-      region.setAttribute("aria-label", region.tagName === "TABLE" ? "Table (scrolls sideways)" : "Code (scrolls sideways)");
+      const labels = document.body.dataset;
+      region.setAttribute("aria-label", region.tagName === "TABLE"
+        ? labels.msgTableScrolls || "Table (scrolls sideways)"
+        : labels.msgCodeScrolls || "Code (scrolls sideways)");
     } else if (!scrolls && region.getAttribute("tabindex") === "0") {
       region.removeAttribute("tabindex");
       region.removeAttribute("role");
@@ -41,6 +44,8 @@ function setupAttemptForm(form) {
   let dirty = false;  // changes not sent yet
 
   const say = (text) => { if (status) status.textContent = text; };
+  // The page puts its messages, in the reader's language, on the form (data-msg-*).
+  const msg = form.dataset;
 
   async function send() {
     dirty = false;
@@ -51,13 +56,13 @@ function setupAttemptForm(form) {
       if (response.ok && data.saved) {
         sequence.value = data.sequence;
         say(data.login_required
-          ? "Saved. Your session has ended: log in again to continue; your answers are kept."
-          : `All answers saved at ${data.saved_at}.`);
+          ? msg.msgSavedLogin
+          : msg.msgSavedAt.replace("{time}", data.saved_at));
       } else {
-        say(data.message || "Not saved. Use the Save answers button.");
+        say(data.message || msg.msgNotSaved);
       }
     } catch (error) {
-      say("Connection lost: not saved yet. Your answers stay on this page; try Save answers.");
+      say(msg.msgOffline);
     }
   }
 
@@ -71,7 +76,7 @@ function setupAttemptForm(form) {
 
   const schedule = () => {
     dirty = true;
-    say("Unsaved changes…");
+    say(msg.msgUnsaved);
     clearTimeout(timer);
     timer = setTimeout(save, 1200);
   };
@@ -82,7 +87,7 @@ function setupAttemptForm(form) {
     if (dirty) await save();
     while (inFlight) await inFlight;
   };
-  form.addEventListener("input", (event) => { if (event.target.matches("input[type=text]")) schedule(); });
+  form.addEventListener("input", (event) => { if (event.target.matches("input[type=text], textarea")) schedule(); });
   // Buttons submit the form normally; cancel a pending autosave so the sequence stays in step.
   // If an autosave is already on its way, the server will have moved the sequence on: post the
   // page once the reply has brought the new number, or it would be refused as out of date and
@@ -102,6 +107,21 @@ function setupAttemptForm(form) {
       else form.submit();
     });
   });
+}
+
+// Essays: count the words as the student writes (the limits are guidance, not enforced).
+function setupWordCount(area) {
+  const output = document.getElementById(area.dataset.wordCount);
+  if (!output) return;
+  const show = () => {
+    const words = area.value.trim() ? area.value.trim().split(/\s+/).length : 0;
+    // The words come from the page, in its language.
+    const one = area.dataset.msgWord || "1 word";
+    const many = area.dataset.msgWords || "{n} words";
+    output.textContent = words === 1 ? one : many.replace("{n}", String(words));
+  };
+  area.addEventListener("input", show);
+  show();
 }
 
 // A question report sent from the attempt page waits for the answers' autosave to finish.
@@ -126,9 +146,11 @@ function setupTimer(element) {
     const seconds = Math.max(0, Math.round((deadline - new Date()) / 1000));
     const minutes = Math.ceil(seconds / 60);
     // Announce once a minute, then every 10 seconds in the last minute, to stay polite.
-    const text = seconds === 0 ? "Time is up."
-      : seconds <= 60 ? `${Math.ceil(seconds / 10) * 10} seconds left.`
-      : `${minutes} minutes left.`;
+    const msg = element.dataset;
+    const text = seconds === 0 ? msg.msgTimeUp
+      : seconds <= 60 ? msg.msgSeconds.replace("{n}", Math.ceil(seconds / 10) * 10)
+      : minutes === 1 ? msg.msgMinute
+      : msg.msgMinutes.replace("{n}", minutes);
     if (text !== lastAnnounced) { output.textContent = text; lastAnnounced = text; }
     if (seconds > 0) setTimeout(tick, 1000);
   }
@@ -137,6 +159,7 @@ function setupTimer(element) {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-autosave]").forEach(setupAttemptForm);
+  document.querySelectorAll("textarea[data-word-count]").forEach(setupWordCount);
   document.querySelectorAll("[data-deadline]").forEach(setupTimer);
   document.querySelectorAll("form[data-report-form]").forEach(setupReportForm);
 });

@@ -1,0 +1,1 @@
+"""E-mail: an outbox sent by jobs (forgotten passwords, address verification, notices)."""

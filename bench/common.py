@@ -126,7 +126,7 @@ def app_env(
             "LEARNAPP_RATELIMIT_STORAGE_URI": ratelimit_uri,
             # Simulated students have no mailbox: their accounts need no address check, and
             # their notices (certificate issued) are written to the server's log instead of
-            # an SMTP server (none runs here; the in-process job would retry each one at once).
+            # an SMTP server (none runs here: each notice would cost a refused connection).
             "LEARNAPP_MAIL_VERIFICATION": "off",
             "LEARNAPP_MAIL_BACKEND": "console",
             "PYTHONUNBUFFERED": "1",

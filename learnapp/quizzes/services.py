@@ -169,9 +169,9 @@ def question_specs(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Qu
         return {}
     parsed = _parsed_versions()
     found = {key: parsed[key] for key in keys if key in parsed}
-    if not (keys - found.keys()):
-        return found
     wanted = keys - found.keys()
+    if not wanted:
+        return found
     stored = {
         (question_id, content_hash): spec
         for question_id, content_hash, spec in db.session.execute(

@@ -24,7 +24,7 @@ install: $(VENV)/.installed
 # and compile the .mo files the app reads. The .mo files are committed, so a fresh clone runs.
 TRANSLATIONS := learnapp/translations
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k msg --no-location --sort-output \
 		--project=LearnApp --copyright-holder=LearnApp --msgid-bugs-address= -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics

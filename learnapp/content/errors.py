@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from learnapp.content.messages import Lookup, Message, localized
+from learnapp.translation import N_
 
 Severity = Literal["error", "warning"]
 
@@ -28,9 +31,44 @@ class Problem:
         return self.severity == "error"
 
     def __str__(self) -> str:
-        prefix = "warning: " if self.severity == "warning" else ""
+        return self.localized(_as_written)
+
+    def localized(self, lookup: Lookup) -> str:
+        """``path:line: message`` with the message (and "warning") in ``lookup``'s language;
+        the path, line and rule code stay as they are, for editors and grep."""
+        prefix = lookup(_WARNING) + ": " if self.severity == "warning" else ""
         suffix = f" [{self.code}]" if self.code else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}{suffix}"
+        return f"{self.path}:{self.line}: {prefix}{localized(self.message, lookup)}{suffix}"
+
+    def to_json(self) -> dict[str, Any]:
+        """What a course row stores (``Course.problems``): the message with its template."""
+        data: dict[str, Any] = {"path": self.path, "line": self.line, "severity": self.severity}
+        if self.code:
+            data["code"] = self.code
+        if isinstance(self.message, Message):
+            data["message"] = self.message.to_json()
+        else:
+            data["text"] = str(self.message)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Problem:
+        message = data.get("message")
+        return cls(
+            str(data["path"]),
+            int(data["line"]),
+            Message.from_json(message) if message else str(data.get("text", "")),
+            "warning" if data.get("severity") == "warning" else "error",
+            str(data.get("code", "")),
+        )
+
+
+#: The word before a warning's message (``path:line: warning: …``), translated with the rest.
+_WARNING = N_("warning")
+
+
+def _as_written(template: str) -> str:
+    return template
 
 
 class CourseFileError(Exception):

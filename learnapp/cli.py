@@ -209,7 +209,7 @@ def check_courses(path: str | None, strict: bool) -> None:
     if strict:
         problems = escalate(problems)
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(problem.localized(_))
     errors = [problem for problem in problems if problem.is_error]
     warnings = len(problems) - len(errors)
     if errors:
@@ -274,8 +274,8 @@ def sync_courses(wait_seconds: float) -> None:
         click.echo(busy.message, err=True)
         raise SystemExit(SYNC_BUSY_EXIT) from None
     db.session.commit()
-    for line in report.problems:
-        click.echo(line)
+    for problem in report.problems:
+        click.echo(problem.localized(_))
     summary = _(
         "%(created)d created, %(updated)d updated, %(unchanged)d unchanged, %(retired)d retired,"
         " %(failed)d failed",
@@ -402,7 +402,7 @@ def import_gift(
         force=force,
     )
     for problem in report.problems:
-        click.echo(str(problem))
+        click.echo(problem.localized(_))
     if not report.ok:
         click.echo(
             _("%(count)d problem(s); nothing was written.", count=len(report.problems)), err=True
@@ -476,7 +476,7 @@ def export_gift(
         raise click.ClickException(_("%(file)s exists; use --force to overwrite it.", file=output))
     report = gift.export_gift(courses_dir(), course_id, quiz_id, skip_unsupported=skip_unsupported)
     for problem in report.problems:
-        click.echo(str(problem), err=True)
+        click.echo(problem.localized(_), err=True)
     if not report.ok:
         errors = sum(1 for p in report.problems if p.is_error)
         click.echo(_("%(count)d problem(s); nothing was written.", count=errors), err=True)

@@ -6,14 +6,19 @@ Outside a request (tests, the CLI) the locale is English.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from copy import copy
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+import flask_babel
 from babel import Locale
 from babel.numbers import format_decimal, format_percent
 from flask import Flask
 from flask_babel import format_date, format_time, get_locale
+
+from learnapp.content.errors import Problem
 
 
 def plain_number(value: Decimal | int | float | None) -> str:
@@ -98,7 +103,14 @@ def format_clock(value: datetime | None, with_seconds: bool = False) -> str:
     return f"{format_time(value, 'medium' if with_seconds else 'short')} UTC"
 
 
+def problem_line(entry: Mapping[str, Any]) -> str:
+    """A course-file problem as stored (``Course.problems``) as a ``path:line: message`` line
+    in the reader's language."""
+    return Problem.from_json(entry).localized(flask_babel.gettext)
+
+
 def register_template_filters(app: Flask) -> None:
+    app.add_template_filter(problem_line, "problem_line")
     app.add_template_filter(plain_number, "plain_number")
     app.add_template_filter(number, "number")
     app.add_template_filter(percent, "percent")

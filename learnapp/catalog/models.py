@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learnapp.content.errors import stored_is_error
 from learnapp.content.specs import QuizSettings
 from learnapp.database import utcnow
 from learnapp.extensions import db
@@ -50,13 +51,15 @@ class Course(db.Model):
     lesson_count: Mapped[int] = mapped_column(default=0)
     total_minutes: Mapped[int] = mapped_column(default=0)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: ``path:line: message`` lines from the latest check of the folder; the last good version
-    #: keeps serving while they are not empty.
-    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Problems from the latest check of the folder (:meth:`Problem.to_json`: path, line,
+    #: severity and the message with its template, shown in each reader's language); the last
+    #: good version keeps serving while there are errors among them.
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     checked_at: Mapped[datetime | None]
-    #: Quiz-quality warnings (``path:line: warning: message [code]``) of the loaded version,
-    #: kept apart from ``problems``: they never stop a sync nor make it parse the folder again.
-    quality_warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Quiz-quality warnings of the loaded version, stored the same way (each with its
+    #: ``code``), kept apart from ``problems``: they never stop a sync nor make it parse the
+    #: folder again.
+    quality_warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     #: ``learnapp.content.quality.VERSION`` that computed them; None before the first check.
     quality_version: Mapped[int | None]
     #: The folder is gone: hidden from the catalogue, history kept.
@@ -68,7 +71,7 @@ class Course(db.Model):
 
     @property
     def has_errors(self) -> bool:
-        return any(": warning: " not in line for line in self.problems)
+        return any(stored_is_error(entry) for entry in self.problems)
 
 
 class CourseInstructor(db.Model):

@@ -42,8 +42,10 @@ from learnapp.content import (
     load_course,
     quality,
 )
+from learnapp.content.errors import stored_is_error
 from learnapp.content.files import course_fingerprint
 from learnapp.content.loader import course_folders, shared_ids
+from learnapp.content.messages import msg
 from learnapp.database import utcnow
 from learnapp.extensions import db
 
@@ -58,9 +60,9 @@ class SyncReport:
     failed: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     rendered_lessons: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     #: Quiz-quality warnings of the courses loaded (``flask courses check`` lists them too).
-    quality_warnings: list[str] = field(default_factory=list)
+    quality_warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -194,15 +196,22 @@ def _sync_result(
     problems = list(result.problems)
     if spec is not None and spec.id in seen_slugs:
         problems.append(
-            Problem(spec.course_file, 1, f'course id "{spec.id}" is already used by another folder')
+            Problem(
+                spec.course_file,
+                1,
+                msg(
+                    'course id "%(course_id)s" is already used by another folder', course_id=spec.id
+                ),
+            )
         )
         spec = None
     if spec is not None:
         problems += check_instructors(spec, known_emails)
-    lines = [str(problem) for problem in problems]
-    report.problems += lines
-    warnings = [str(p) for p in quality.check_quality(spec)] if spec is not None else []
-    report.quality_warnings += warnings
+    report.problems += problems
+    lines = [problem.to_json() for problem in problems]
+    found = quality.check_quality(spec) if spec is not None else []
+    report.quality_warnings += found
+    warnings = [problem.to_json() for problem in found]
     course = db.session.scalar(select(Course).where(Course.source_dir == folder))
     if spec is None:
         report.failed.append(folder)
@@ -224,14 +233,14 @@ def _sync_result(
     _keep_quality(apply_course(spec, folder, course, lines), warnings)
 
 
-def _keep_quality(course: Course, warnings: list[str]) -> None:
+def _keep_quality(course: Course, warnings: list[dict[str, Any]]) -> None:
     if course.quality_warnings != warnings or course.quality_version != quality.VERSION:
         course.quality_warnings = warnings
         course.quality_version = quality.VERSION
 
 
 def apply_course(
-    spec: CourseSpec, folder: str, course: Course | None, problems: list[str]
+    spec: CourseSpec, folder: str, course: Course | None, problems: list[dict[str, Any]]
 ) -> Course:
     """Upsert ``spec`` by ids; retire what the files no longer contain."""
     if course is None:
@@ -440,12 +449,12 @@ class CourseHead:
 
     id: int
     content_hash: str
-    #: ``path:line: message`` lines of the latest check of the course folder.
-    problems: tuple[str, ...] = ()
+    #: The problems of the latest check of the course folder, as stored (``Course.problems``).
+    problems: tuple[dict[str, Any], ...] = ()
 
     @property
     def has_errors(self) -> bool:
-        return any(": warning: " not in line for line in self.problems)
+        return any(stored_is_error(entry) for entry in self.problems)
 
 
 @dataclass(frozen=True)

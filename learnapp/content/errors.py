@@ -97,3 +97,8 @@ class Location:
 
 def has_errors(problems: Iterable[Problem]) -> bool:
     return any(p.is_error for p in problems)
+
+
+def stored_is_error(entry: Mapping[str, Any]) -> bool:
+    """Whether a stored problem (:meth:`Problem.to_json`) is an error rather than a warning."""
+    return entry.get("severity") != "warning"

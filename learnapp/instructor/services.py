@@ -31,7 +31,6 @@ Services flush and raise; routes commit.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -130,15 +129,9 @@ def course_status(course: Course) -> CourseStatus:
         question_count=questions,
         required_quizzes=_required_quizzes(course, modules),
         quality_counts=Counter(
-            match.group(1)
-            for line in course.quality_warnings
-            if (match := _QUALITY_CODE.search(line)) is not None
+            entry["code"] for entry in course.quality_warnings if entry.get("code")
         ).most_common(),
     )
-
-
-#: The code at the end of a quiz-quality warning: ``… [longest-correct]``.
-_QUALITY_CODE = re.compile(r"\[([a-z-]+)\]$")
 
 
 def _required_quizzes(

@@ -179,7 +179,7 @@ def test_a_course_svg_opened_directly_runs_nothing(page: Page, app, tmp_path, co
     report = services.sync_courses()  # the course keeps its last good version
     db.session.commit()
     assert report.failed == ["nmt"]
-    assert [p for p in report.problems if "probe" in p] == [
+    assert [str(p) for p in report.problems if "probe" in str(p)] == [
         f"{root}/nmt/04-techniques/images/probe.js:1: files of type .js are never served:"
         " a course may hold only images, PDF, fonts, audio, video and plain text"
     ]

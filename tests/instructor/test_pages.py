@@ -13,6 +13,7 @@ from sqlalchemy import event
 from learnapp.audit.models import AuditEvent
 from learnapp.auth.models import User
 from learnapp.catalog.models import Course
+from learnapp.content.errors import Problem
 from learnapp.database import utcnow
 from learnapp.extensions import db
 from learnapp.progress.models import Enrollment, LessonCompletion
@@ -62,10 +63,12 @@ def test_status_lists_quality_warnings_apart_from_problems(client, login, people
     problems, quality = page.split('id="quality-heading"')
     quality = quality.split('id="preview-heading"')[0]
     assert basics_course.quality_warnings
-    for line in basics_course.quality_warnings:
+    for entry in basics_course.quality_warnings:
+        line = str(Problem.from_json(entry))
+        assert line.endswith(f" [{entry['code']}]")
         assert f'<li><code class="wrap">{escape(line)}</code></li>' in quality
         assert str(escape(line)) not in problems
-    counts = Counter(line.rsplit("[", 1)[1].rstrip("]") for line in basics_course.quality_warnings)
+    counts = Counter(entry["code"] for entry in basics_course.quality_warnings)
     code, count = counts.most_common(1)[0]
     assert f"{len(basics_course.quality_warnings)} warnings: {count} <code>{code}</code>" in (
         quality

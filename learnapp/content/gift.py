@@ -77,6 +77,7 @@ from markdown_it import MarkdownIt
 
 from learnapp.content.errors import Location, Problem
 from learnapp.content.fields import is_id
+from learnapp.content.messages import Message, msg
 from learnapp.content.render import Markdown
 
 #: GIFT files larger than this are refused (the quiz file they make must stay below 1 MB).
@@ -291,10 +292,15 @@ def escape_markdown_inline(text: str, *, line_start: bool) -> str:
 
 
 def to_markdown(text: str, fmt: str) -> tuple[str, list[str]]:
-    """GIFT text in Moodle format ``fmt`` as course Markdown, plus what could not be converted."""
+    """GIFT text in Moodle format ``fmt`` as course Markdown, plus what could not be converted
+    (as :class:`~learnapp.content.messages.Message`\\ s)."""
     if fmt == "markdown":
         tags = ", ".join(dict.fromkeys(raw_html_in_markdown(text)))
-        issues = [f"raw HTML {tags} is shown as text in LearnApp; use Markdown"] if tags else []
+        issues: list[str] = (
+            [msg("raw HTML %(tags)s is shown as text in LearnApp; use Markdown", tags=tags)]
+            if tags
+            else []
+        )
         return text.strip(), issues
     if fmt == "plain":
         return _hard_breaks(escape_markdown(text)), []
@@ -304,7 +310,7 @@ def to_markdown(text: str, fmt: str) -> tuple[str, list[str]]:
         converter.close()
     except (AssertionError, ValueError):  # html.parser gives up on some broken markup
         return escape_markdown(text), [
-            "the text is not readable HTML; mark it [plain] or [markdown]"
+            msg("the text is not readable HTML; mark it [plain] or [markdown]")
         ]
     markdown = converter.result()
     if fmt == "moodle":
@@ -312,7 +318,9 @@ def to_markdown(text: str, fmt: str) -> tuple[str, list[str]]:
     issues = []
     if converter.unsupported:
         tags = ", ".join(dict.fromkeys(converter.unsupported))
-        issues.append(f"HTML {tags} has no Markdown equivalent here; rewrite it in Markdown")
+        issues.append(
+            msg("HTML %(tags)s has no Markdown equivalent here; rewrite it in Markdown", tags=tags)
+        )
     return markdown, issues
 
 
@@ -478,7 +486,11 @@ class GiftReader:
         if match := _NONCHARACTERS.search(self.text):
             line = self.text.count("\n", 0, match.start()) + 1
             self.result.problems.append(
-                Problem(self.path, line, "the file contains Unicode noncharacters (U+FDD0-U+FDEF)")
+                Problem(
+                    self.path,
+                    line,
+                    msg("the file contains Unicode noncharacters (U+FDD0-U+FDEF)"),
+                )
             )
             return self.result
         for block in _blocks(self.text):
@@ -504,7 +516,9 @@ class GiftReader:
             rest = text[end + 1 :] if end < len(text) else ""
             if not rest.strip():
                 if block.meta:
-                    self.problem(block.meta[0][0], "a // learnapp: comment must precede a question")
+                    self.problem(
+                        block.meta[0][0], msg("a // learnapp: comment must precede a question")
+                    )
                 return None
             offset = end + 1
             block = _Block(
@@ -512,7 +526,7 @@ class GiftReader:
             )
             text = rest
         if not text.strip():
-            self.problem(block.first_line, "a // learnapp: comment must precede a question")
+            self.problem(block.first_line, msg("a // learnapp: comment must precede a question"))
             return None
         line = block.first_line
         raw: dict[str, Any] = {}
@@ -521,7 +535,7 @@ class GiftReader:
         if text.startswith("::"):
             end = text.find("::", 2)
             if end < 0:
-                self.problem(line, 'the question title has no closing "::"')
+                self.problem(line, msg('the question title has no closing "::"'))
                 return None
             title = show(text[2:end]).strip()
             start = end + 2
@@ -532,19 +546,21 @@ class GiftReader:
         if opening < 0 and closing < 0:
             self.problem(
                 line,
-                "no answers in {...}: this is a Moodle description, which LearnApp quizzes do not"
-                " have (put the text in the quiz introduction)",
+                msg(
+                    "no answers in {...}: this is a Moodle description, which LearnApp quizzes"
+                    " do not have (put the text in the quiz introduction)"
+                ),
             )
             return None
         if opening < 0 or closing < 0 or closing < opening:
             where = block.line(start + (closing if opening < 0 or closing < opening else opening))
-            self.problem(where, 'unbalanced braces: the answers need one "{" and one "}"')
+            self.problem(where, msg('unbalanced braces: the answers need one "{" and one "}"'))
             return None
         inner_open = body.find("{", opening + 1)
         if 0 <= inner_open < closing:
             self.problem(
                 block.line(start + inner_open),
-                'a "{" inside the answers: escape a literal brace as \\{',
+                msg('a "{" inside the answers: escape a literal brace as \\{'),
             )
             return None
         extra = min((i for i in (body.find("{", closing), body.find("}", closing + 1)) if i >= 0),
@@ -552,8 +568,10 @@ class GiftReader:
         if extra >= 0:
             self.problem(
                 block.line(start + extra),
-                "a second {...} answer block: GIFT has one per question (escape literal braces"
-                " as \\{ and \\})",
+                msg(
+                    "a second {...} answer block: GIFT has one per question (escape literal"
+                    " braces as \\{ and \\})"
+                ),
             )
             return None
         answers_at = start + opening + 1
@@ -561,14 +579,14 @@ class GiftReader:
         before, after = body[:opening], body[closing + 1 :]
         prompt_source = before + (BLANK_MARK + after if after.strip() else "")
         fmt, prompt_source = format_of(prompt_source.strip(), "moodle")
-        prompt = self.text_md(prompt_source, fmt, line, "question text")
+        prompt = self.text_md(prompt_source, fmt, line, msg("question text"))
         if not prompt.strip():
-            self.problem(line, "the question has no text")
+            self.problem(line, msg("the question has no text"))
         general = ""
         separator = answer_text.rfind("####")
         if separator >= 0:
             general_fmt, general_source = format_of(answer_text[separator + 4 :].strip(), fmt)
-            general = self.text_md(general_source, general_fmt, line, "general feedback")
+            general = self.text_md(general_source, general_fmt, line, msg("general feedback"))
             answer_text = answer_text[:separator]
         kind, data = self.answers(answer_text, answers_at, fmt, block, line)
         if kind is None:
@@ -616,22 +634,32 @@ class GiftReader:
         is reported."""
         tag = name if is_id(name) else slug(name, 64)
         if not tag:
-            self.problem(line, f'tag "{name}" has no letters or digits to make a tag from')
+            self.problem(
+                line, msg('tag "%(name)s" has no letters or digits to make a tag from', name=name)
+            )
             return None
         first, first_line = self.tag_names.setdefault(tag, (name, line))
         if first.casefold() != name.casefold():
             self.problem(
                 line,
-                f'tags "{first}" (line {first_line}) and "{name}" both become tag "{tag}";'
-                " rename one",
+                msg(
+                    'tags "%(first)s" (line %(first_line)s) and "%(name)s" both become tag'
+                    ' "%(tag)s"; rename one',
+                    first=first,
+                    first_line=first_line,
+                    name=name,
+                    tag=tag,
+                ),
             )
             return None
         return tag
 
     def text_md(self, source: str, fmt: str, line: int, what: str) -> str:
+        """``source`` in format ``fmt`` as Markdown; what it cannot convert is reported as
+        ``what: issue`` (``what``, such as "feedback", is translated too)."""
         markdown, issues = to_markdown(show(source), fmt)
         for issue in issues:
-            self.problem(line, f"{what}: {issue}")
+            self.problem(line, msg("%(what)s: %(issue)s", what=_part(what), issue=issue))
         return markdown.replace(BLANK_MARK, BLANK)
 
     def answers(
@@ -651,7 +679,7 @@ class GiftReader:
             if kind.gift_recognises(stripped):
                 data = kind.gift_read(self, stripped, lead, fmt, block.line, line)
                 return (None, {}) if data is None else (kind.name, data)
-        self.problem(line, "these answers are not GIFT syntax LearnApp knows")
+        self.problem(line, msg("these answers are not GIFT syntax LearnApp knows"))
         return None, {}
 
     def weighted(
@@ -665,7 +693,10 @@ class GiftReader:
             if match is None:
                 loose = _LOOSE_WEIGHT.match(body)
                 if loose is not None:
-                    self.problem(line_at(at), f"weight {loose.group(0)} is not a number of percent")
+                    self.problem(
+                        line_at(at),
+                        msg("weight %(weight)s is not a number of percent", weight=loose.group(0)),
+                    )
                 return default, body, at
             return Decimal(match.group(1)), body[match.end() :], at + match.end()
         return default, body, at
@@ -676,7 +707,7 @@ class GiftReader:
         feedback_md = ""
         if feedback.strip():
             feedback_fmt, feedback_source = format_of(feedback.strip(), fmt)
-            feedback_md = self.text_md(feedback_source, feedback_fmt, line, "feedback")
+            feedback_md = self.text_md(feedback_source, feedback_fmt, line, msg("feedback"))
         return answer.strip(), feedback_md
 
     # ---- metadata, ids, validation -----------------------------------------------------------
@@ -685,14 +716,17 @@ class GiftReader:
             try:
                 value = json.loads(text)
             except ValueError:
-                self.problem(line, "// learnapp: must be followed by a JSON object")
+                self.problem(line, msg("// learnapp: must be followed by a JSON object"))
                 continue
             from learnapp.quizzes.questions import QUESTION_TYPES
 
             kept = QUESTION_TYPES[question.raw["type"]].gift_kept
             allowed = (*META_KEYS, *kept)
             if not isinstance(value, dict) or not set(value) <= set(allowed):
-                self.problem(line, f"// learnapp: takes a JSON object with {', '.join(allowed)}")
+                self.problem(
+                    line,
+                    msg("// learnapp: takes a JSON object with %(keys)s", keys=", ".join(allowed)),
+                )
                 continue
             raw = question.raw
             for key in ("points", "tags", "lesson", *kept):
@@ -715,7 +749,12 @@ class GiftReader:
         kind = QUESTION_TYPES[raw["type"]]
         count = len(kind.gift_items(raw))
         if not isinstance(ids, list) or len(ids) != count:
-            self.problem(line, f"// learnapp: ids must list one id (or null) per item ({count})")
+            self.problem(
+                line,
+                msg(
+                    "// learnapp: ids must list one id (or null) per item (%(count)s)", count=count
+                ),
+            )
             return
         kind.gift_set_ids(raw, ids)
 
@@ -723,13 +762,12 @@ class GiftReader:
         from learnapp.quizzes.questions import QUESTION_TYPES
 
         raw = dict(question.raw)
-        raw["id"] = "gift-check"
+        raw["id"] = _CHECK_ID
         kind = QUESTION_TYPES[raw["type"]]
         _spec, problems = kind.parse_with_problems(raw, Location(self.path, question.line))
         for problem in problems:
             if problem.is_error:
-                message = problem.message.replace('question "gift-check"', "question")
-                self.problem(problem.line, message)
+                self.problem(problem.line, _without_check_id(problem.message))
 
     def assign_ids(self) -> None:
         """Question ids: a Moodle idnumber (``// [id:...]``) first, then a title that is a valid
@@ -746,17 +784,27 @@ class GiftReader:
             ident = text if is_id(text) else slug(text, 64)
             if not ident:
                 self.result.problems.append(
-                    Problem(self.path, line, f"[id:{text}] has no letters or digits to make an id")
+                    Problem(
+                        self.path,
+                        line,
+                        msg("[id:%(id)s] has no letters or digits to make an id", id=text),
+                    )
                 )
                 titled.append(question)
                 continue
             if ident in used:
                 other = made_from[ident]
                 message = (
-                    f"duplicate [id:{text}] (also on line {used[ident]})"
+                    msg("duplicate [id:%(id)s] (also on line %(line)s)", id=text, line=used[ident])
                     if other == text
-                    else f"[id:{text}] and [id:{other}] (line {used[ident]}) both become"
-                    f' question id "{ident}"; change one'
+                    else msg(
+                        "[id:%(id)s] and [id:%(other)s] (line %(line)s) both become question id"
+                        ' "%(ident)s"; change one',
+                        id=text,
+                        other=other,
+                        line=used[ident],
+                        ident=ident,
+                    )
                 )
                 self.result.problems.append(Problem(self.path, line, message))
             used.setdefault(ident, line)
@@ -771,7 +819,11 @@ class GiftReader:
                         Problem(
                             self.path,
                             question.line,
-                            f'duplicate question title "{title}" (also on line {used[title]})',
+                            msg(
+                                'duplicate question title "%(title)s" (also on line %(line)s)',
+                                title=title,
+                                line=used[title],
+                            ),
                         )
                     )
                 used.setdefault(title, question.line)
@@ -794,6 +846,45 @@ class GiftReader:
 
 
 BLANK_MARK = "\ufdef"
+
+#: The parts of a question that :meth:`GiftReader.text_md` names in its problems, translated;
+#: question types may pass the English word (``"answer"``) or a Message.
+_PARTS: dict[str, Message] = {
+    "question text": msg("question text"),
+    "general feedback": msg("general feedback"),
+    "feedback": msg("feedback"),
+    "answer": msg("answer"),
+    "matching prompt": msg("matching prompt"),
+}
+
+
+def _part(what: str) -> str:
+    return what if isinstance(what, Message) else _PARTS.get(what, what)
+
+
+#: The stand-in id of a question validated before its real id is made (``assign_ids``).
+_CHECK_ID = "gift-check"
+_CHECK_LABEL = f'question "{_CHECK_ID}"'
+
+
+def _without_check_id(message: str) -> str:
+    """A problem found with the stand-in id, told without it (``question "gift-check": ...``
+    -> ``question: ...``), keeping the message's template where the label is an argument."""
+    if _CHECK_LABEL not in message:
+        return message
+    if isinstance(message, Message):
+        args: dict[str, object] = {
+            name: msg("question")
+            if value == _CHECK_LABEL
+            else _without_check_id(value)
+            if isinstance(value, Message)
+            else value
+            for name, value in message.args.items()
+        }
+        again = Message(message.template, args)
+        if _CHECK_LABEL not in again:
+            return again
+    return str(message).replace(_CHECK_LABEL, "question")
 
 
 def complete_weights(choices: list[dict[str, Any]]) -> None:
@@ -982,7 +1073,7 @@ class GiftWriter:
     def problem(self, line: int, message: str) -> None:
         severity: Literal["error", "warning"] = "warning" if self.skip else "error"
         if self.skip:
-            message += " (question skipped)"
+            message = msg("%(problem)s (question skipped)", problem=message)
         self.problems.append(Problem(self.path, max(1, line), message, severity))
 
     def question(self, raw: Mapping[str, Any], line: int) -> str | None:
@@ -1049,7 +1140,7 @@ def read_quiz_questions(
     problems: list[Problem] = []
     split = split_front_matter(text)
     if split is None:
-        return "", "", [], [Problem(display, 1, "quiz file must start with front matter")]
+        return "", "", [], [Problem(display, 1, msg("quiz file must start with front matter"))]
     front, body, body_line = split
     parsed = Markdown().parse(body, body_line)
     body_lines = body.split("\n")
@@ -1065,11 +1156,19 @@ def read_quiz_questions(
         problems.extend(found)
         if not isinstance(raw, LineDict):
             if not found:
-                problems.append(Problem(display, line, "question block must be a YAML mapping"))
+                problems.append(
+                    Problem(display, line, msg("question block must be a YAML mapping"))
+                )
             continue
         kind = QUESTION_TYPES.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
         if kind is None:
-            problems.append(Problem(display, line, f"unknown question type {raw.get('type')!r}"))
+            problems.append(
+                Problem(
+                    display,
+                    line,
+                    msg("unknown question type %(type)s", type=repr(raw.get("type"))),
+                )
+            )
             continue
         _spec, errors = kind.parse_with_problems(raw, Location(display, line + 1))
         problems.extend(p for p in errors if p.is_error)
@@ -1099,7 +1198,7 @@ def export_quiz(
     try:
         text = Path(quiz_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return "", 0, [Problem(display, 1, f"cannot read the quiz file: {exc}")]
+        return "", 0, [Problem(display, 1, msg("cannot read the quiz file: %(error)s", error=exc))]
     return export_quiz_text(text, display, skip_unsupported=skip_unsupported)
 
 
@@ -1116,7 +1215,7 @@ def export_quiz_text(
     title = meta.get("title") if isinstance(meta, dict) else None
     exporter = GiftWriter(display, skip_unsupported)
     if not questions and not problems:
-        problems = [Problem(display, 1, "quiz has no questions")]
+        problems = [Problem(display, 1, msg("quiz has no questions"))]
     exporter.problems.extend(problems)
     name = Path(display).name
     heading = f"{name}: {' '.join(str(title).split())}" if title else name
@@ -1225,16 +1324,21 @@ def _read_gift(path: str) -> tuple[str | None, list[Problem]]:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        return None, [Problem(path, 1, "no such file")]
+        return None, [Problem(path, 1, msg("no such file"))]
     except OSError as exc:
-        return None, [Problem(path, 1, f"cannot read the file: {exc.strerror or exc}")]
+        return None, [
+            Problem(path, 1, msg("cannot read the file: %(error)s", error=exc.strerror or exc))
+        ]
     if len(data) > MAX_GIFT_BYTES:
-        return None, [Problem(path, 1, f"file is larger than {MAX_GIFT_BYTES // 1000} kB")]
+        too_big = msg("file is larger than %(size)s kB", size=MAX_GIFT_BYTES // 1000)
+        return None, [Problem(path, 1, too_big)]
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return None, [Problem(path, line, f"file is not valid UTF-8 (byte {exc.start})")]
+        return None, [
+            Problem(path, line, msg("file is not valid UTF-8 (byte %(byte)s)", byte=exc.start))
+        ]
 
 
 def _title_from(stem: str) -> str:
@@ -1270,23 +1374,31 @@ def import_gift(
     course_dir = find_course_dir(courses_root, course_id)
     if course_dir is None:
         report.problems = [
-            Problem(display, 1, f'no course with id "{course_id}" in {os.fspath(courses_root)}')
+            Problem(
+                display,
+                1,
+                msg(
+                    'no course with id "%(course)s" in %(folder)s',
+                    course=course_id,
+                    folder=os.fspath(courses_root),
+                ),
+            )
         ]
         return report
     loaded = load_course(course_dir)
     course = loaded.course
     if course is None:
         report.problems = [
-            Problem(
-                display, 1, f'course "{course_id}" has errors; fix them first (flask courses check)'
-            ),
+            Problem(display, 1, _course_has_errors(course_id)),
             *loaded.errors,
         ]
         return report
     quiz_id = quiz_id or slug(Path(display).stem, 64)
     report.quiz_id = quiz_id
     if not is_id(quiz_id):
-        report.problems = [Problem(display, 1, f'"{quiz_id}" is not a valid quiz id (use --quiz)')]
+        report.problems = [
+            Problem(display, 1, msg('"%(id)s" is not a valid quiz id (use --quiz)', id=quiz_id))
+        ]
         return report
     existing = course.quiz(quiz_id)
     old_text: str | None = None
@@ -1298,7 +1410,12 @@ def import_gift(
                 Problem(
                     display,
                     1,
-                    f'quiz "{quiz_id}" is in module "{existing.module_id}", not "{module_id}"',
+                    msg(
+                        'quiz "%(quiz)s" is in module "%(module)s", not "%(asked)s"',
+                        quiz=quiz_id,
+                        module=existing.module_id,
+                        asked=module_id,
+                    ),
                 )
             ]
             return report
@@ -1306,34 +1423,52 @@ def import_gift(
         taken = {m.id for m in course.modules} | {lesson.id for lesson in course.lessons()}
         if quiz_id in taken:
             report.problems = [
-                Problem(display, 1, f'"{quiz_id}" is already a module or lesson id of {course_id}')
+                Problem(
+                    display,
+                    1,
+                    msg(
+                        '"%(id)s" is already a module or lesson id of %(course)s',
+                        id=quiz_id,
+                        course=course_id,
+                    ),
+                )
             ]
             return report
         modules = {m.id: m for m in course.modules}
         module = modules.get(module_id) if module_id else course.modules[-1]
         if module is None:
             known = ", ".join(modules)
-            report.problems = [Problem(display, 1, f'no module "{module_id}" (known: {known})')]
+            report.problems = [
+                Problem(
+                    display,
+                    1,
+                    msg('no module "%(module)s" (known: %(known)s)', module=module_id, known=known),
+                )
+            ]
             return report
         report.module_id = module.id
         target = Path(course_dir) / module.path / f"{quiz_id}.md"
     shown_target = os.path.join(course_dir, os.path.relpath(target, course_dir))
     if target.exists():
         if not force:
-            what = "quiz" if existing is not None else "file"
-            report.problems = [
-                Problem(display, 1, f"{what} {shown_target} exists; use --force to replace it")
-            ]
+            exists = (
+                msg("quiz %(path)s exists; use --force to replace it", path=shown_target)
+                if existing is not None
+                else msg("file %(path)s exists; use --force to replace it", path=shown_target)
+            )
+            report.problems = [Problem(display, 1, exists)]
             return report
         try:
             old_text = target.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            report.problems = [Problem(shown_target, 1, f"cannot read the file: {exc}")]
+            report.problems = [
+                Problem(shown_target, 1, msg("cannot read the file: %(error)s", error=exc))
+            ]
             return report
     parsed = parse_gift(text, display, quiz_id)
     problems = list(parsed.problems)
     if not parsed.questions and not problems:
-        problems.append(Problem(display, 1, "no questions found"))
+        problems.append(Problem(display, 1, msg("no questions found")))
     others = {
         q.id: (quiz.path, q.line)
         for quiz in course.quizzes()
@@ -1347,12 +1482,21 @@ def import_gift(
             where = os.path.join(course_dir, path)
             problems.append(
                 Problem(
-                    display, question.line, f'question id "{qid}" is already used ({where}:{line})'
+                    display,
+                    question.line,
+                    msg(
+                        'question id "%(id)s" is already used (%(where)s:%(line)s)',
+                        id=qid,
+                        where=where,
+                        line=line,
+                    ),
                 )
             )
         lesson = question.raw.get("lesson")
         if isinstance(lesson, str) and course.lesson(lesson.partition("#")[0]) is None:
-            problems.append(Problem(display, question.line, f'unknown lesson "{lesson}"'))
+            problems.append(
+                Problem(display, question.line, msg('unknown lesson "%(lesson)s"', lesson=lesson))
+            )
     if problems:
         report.problems = sorted(problems, key=lambda p: (p.path, p.line, p.message))
         return report
@@ -1382,7 +1526,9 @@ def import_gift(
         try:
             module_text = module_md.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            report.problems = [Problem(str(module_md), 1, f"cannot read the file: {exc}")]
+            report.problems = [
+                Problem(str(module_md), 1, msg("cannot read the file: %(error)s", error=exc))
+            ]
             return report
         listed = add_quiz_listing(module_text, target.name)
         if listed is None:
@@ -1390,7 +1536,10 @@ def import_gift(
                 Problem(
                     os.path.join(course_dir, os.path.relpath(module_md, course_dir)),
                     1,
-                    f"cannot add {target.name} to quizzes: automatically; list it yourself",
+                    msg(
+                        "cannot add %(file)s to quizzes: automatically; list it yourself",
+                        file=target.name,
+                    ),
                 )
             ]
             return report
@@ -1404,7 +1553,9 @@ def import_gift(
     except OSError as exc:
         _restore(changes)
         shown = os.path.join(course_dir, os.path.relpath(exc.filename or target, course_dir))
-        report.problems = [Problem(shown, 1, f"cannot write the file: {exc.strerror or exc}")]
+        report.problems = [
+            Problem(shown, 1, msg("cannot write the file: %(error)s", error=exc.strerror or exc))
+        ]
         report.listed_in = None
         report.created = False
         return report
@@ -1414,7 +1565,9 @@ def import_gift(
         report.problems = [
             *_back_to_gift(errors, new_text, shown_target, parsed.questions, display),
             Problem(
-                display, 1, "the imported quiz did not pass the course check; nothing was changed"
+                display,
+                1,
+                msg("the imported quiz did not pass the course check; nothing was changed"),
             ),
         ]
         report.listed_in = None
@@ -1423,6 +1576,12 @@ def import_gift(
     report.path = shown_target
     report.questions = len(raws)
     return report
+
+
+def _course_has_errors(course_id: str) -> Message:
+    return msg(
+        'course "%(course)s" has errors; fix them first (flask courses check)', course=course_id
+    )
 
 
 def _restore(changes: Mapping[Path, str | None]) -> None:
@@ -1486,27 +1645,35 @@ def export_gift(
     where = os.fspath(courses_root)
     course_dir = find_course_dir(courses_root, course_id)
     if course_dir is None:
-        return ExportReport(problems=[Problem(where, 1, f'no course with id "{course_id}"')])
+        return ExportReport(
+            problems=[Problem(where, 1, msg('no course with id "%(course)s"', course=course_id))]
+        )
     loaded = load_course(course_dir)
     if loaded.course is None:
         head = Problem(
             os.path.join(course_dir, "course.md"),
             1,
-            f'course "{course_id}" has errors; fix them first (flask courses check)',
+            _course_has_errors(course_id),
         )
         return ExportReport(problems=[head, *loaded.errors])
     quiz = loaded.course.quiz(quiz_id)
     if quiz is None:
-        known = ", ".join(q.id for q in loaded.course.quizzes()) or "none"
-        return ExportReport(
-            problems=[
-                Problem(
-                    os.path.join(course_dir, "course.md"),
-                    1,
-                    f'course "{course_id}" has no quiz "{quiz_id}" (quizzes: {known})',
-                )
-            ]
+        known = ", ".join(q.id for q in loaded.course.quizzes())
+        missing = (
+            msg(
+                'course "%(course)s" has no quiz "%(quiz)s" (quizzes: %(known)s)',
+                course=course_id,
+                quiz=quiz_id,
+                known=known,
+            )
+            if known
+            else msg(
+                'course "%(course)s" has no quiz "%(quiz)s" (quizzes: none)',
+                course=course_id,
+                quiz=quiz_id,
+            )
         )
+        return ExportReport(problems=[Problem(os.path.join(course_dir, "course.md"), 1, missing)])
     source = os.path.join(course_dir, quiz.path)
     text, count, problems = export_quiz(source, skip_unsupported=skip_unsupported)
     return ExportReport(text, count, source, problems)

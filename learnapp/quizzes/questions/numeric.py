@@ -160,7 +160,7 @@ class Numeric(QuestionType):
         weight = weight_value(item["weight"]) if item.get("weight") is not None else Decimal(100)
         if weight is not None and not 0 <= weight <= 100:
             sub.error(
-                msg('"weight" must be a percentage from 0 to 100, got %(weight)s', weight=weight),
+                msg('"weight" must be a percentage from 0 to 100, got %(got)s', got=weight),
                 sub.line("weight"),
             )
         has_range = "min" in item or "max" in item

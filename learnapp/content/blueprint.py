@@ -65,7 +65,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from learnapp.content.errors import Location
-from learnapp.content.fields import ID_HINT, Fields, describe, is_id, key_line, to_decimal
+from learnapp.content.fields import Fields, describe, is_id, key_line, to_decimal
+from learnapp.content.messages import msg
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,10 @@ def parse_blueprint(meta: Fields, carried: set[str]) -> tuple[ShareRule, ...]:
     top = meta.line("blueprint")
     if not isinstance(raw, Mapping):
         meta.error(
-            f'"blueprint" must map tags to {{min: P, max: P}} (percentages), got {describe(raw)}',
+            msg(
+                '"blueprint" must map tags to {min: P, max: P} (percentages), got %(got)s',
+                got=describe(raw),
+            ),
             top,
         )
         return ()
@@ -99,18 +103,34 @@ def parse_blueprint(meta: Fields, carried: set[str]) -> tuple[ShareRule, ...]:
     for tag, value in raw.items():
         line = key_line(raw, tag, top)
         if not is_id(tag):
-            meta.error(f"blueprint: {describe(tag)} is not a tag: {ID_HINT}", line)
-            continue
-        if tag not in carried:
-            meta.error(f'blueprint: no question of this quiz carries the tag "{tag}"', line)
-        if not isinstance(value, Mapping) or not value:
             meta.error(
-                f'blueprint: "{tag}" needs {{min: P}}, {{max: P}} or both, percentages of the'
-                f" quiz's points, got {describe(value)}",
+                msg(
+                    "blueprint: %(value)s is not a tag: %(hint)s",
+                    value=describe(tag),
+                    hint=msg(
+                        "lowercase letters, digits and '-', starting with a letter or digit,"
+                        " at most 64"
+                    ),
+                ),
                 line,
             )
             continue
-        sub = Fields(value, Location(meta.where.path, line), f'blueprint "{tag}"')
+        if tag not in carried:
+            meta.error(
+                msg('blueprint: no question of this quiz carries the tag "%(tag)s"', tag=tag), line
+            )
+        if not isinstance(value, Mapping) or not value:
+            meta.error(
+                msg(
+                    'blueprint: "%(tag)s" needs {min: P}, {max: P} or both, percentages of the'
+                    " quiz's points, got %(got)s",
+                    tag=tag,
+                    got=describe(value),
+                ),
+                line,
+            )
+            continue
+        sub = Fields(value, Location(meta.where.path, line), msg('blueprint "%(tag)s"', tag=tag))
         sub.check_keys(("min", "max"), ())
         bounds: dict[str, Decimal] = {}
         for key in ("min", "max"):
@@ -119,15 +139,25 @@ def parse_blueprint(meta: Fields, carried: set[str]) -> tuple[ShareRule, ...]:
             number = to_decimal(value[key])
             if number is None or not 0 <= number <= 100:
                 sub.error(
-                    f'blueprint: "{key}" of "{tag}" must be a percentage from 0 to 100,'
-                    f" got {describe(value[key])}",
+                    msg(
+                        'blueprint: "%(key)s" of "%(tag)s" must be a percentage from 0 to 100,'
+                        " got %(got)s",
+                        key=key,
+                        tag=tag,
+                        got=describe(value[key]),
+                    ),
                     sub.line(key),
                 )
             else:
                 bounds[key] = number
         if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
             sub.error(
-                f'blueprint: "{tag}" has min {bounds["min"]} above max {bounds["max"]}',
+                msg(
+                    'blueprint: "%(tag)s" has min %(minimum)s above max %(maximum)s',
+                    tag=tag,
+                    minimum=bounds["min"],
+                    maximum=bounds["max"],
+                ),
                 sub.line("min"),
             )
         meta.problems.extend(sub.problems)

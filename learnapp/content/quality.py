@@ -69,6 +69,7 @@ from rapidfuzz import fuzz, process
 
 from learnapp.content.blueprint import Pool, worst_draws
 from learnapp.content.errors import Problem
+from learnapp.content.messages import Message, msg
 from learnapp.content.specs import CourseSpec, QuizSpec
 from learnapp.quizzes.questions import QUESTION_TYPES
 from learnapp.quizzes.questions.base import QuestionSpec
@@ -171,9 +172,9 @@ def _longest_correct(course: CourseSpec) -> list[Problem]:
     found = []
     for _quiz, path, qualifying, longest in counts:
         if _too_many(len(longest), qualifying, LONGEST_MIN_QUESTIONS, Fraction(1, 2)):
-            scope = f"{len(longest)} of {qualifying} choice questions of this quiz"
+            in_quiz, count, total = True, len(longest), qualifying
         elif _too_many(longest_in_course, in_course, LONGEST_MIN_QUESTIONS, Fraction(1, 2)):
-            scope = f"{longest_in_course} of {in_course} choice questions of the course"
+            in_quiz, count, total = False, longest_in_course, in_course
         else:
             continue
         found += [
@@ -181,13 +182,30 @@ def _longest_correct(course: CourseSpec) -> list[Problem]:
                 path,
                 line,
                 "longest-correct",
-                f'question "{question.id}": the right option is the longest ({length}'
-                f" characters, the longest other {other}), as in {scope}; students can pick it"
-                " without knowing: shorten it or lengthen the others",
+                _longest_message(question.id, length, other, in_quiz, count, total),
             )
             for question, line, length, other in longest
         ]
     return found
+
+
+def _longest_message(
+    qid: str, length: int, other: int, in_quiz: bool, count: int, total: int
+) -> Message:
+    args = {"id": qid, "length": length, "other": other, "count": count, "total": total}
+    if in_quiz:
+        return msg(
+            'question "%(id)s": the right option is the longest (%(length)s characters, the'
+            " longest other %(other)s), as in %(count)s of %(total)s choice questions of this"
+            " quiz; students can pick it without knowing: shorten it or lengthen the others",
+            **args,
+        )
+    return msg(
+        'question "%(id)s": the right option is the longest (%(length)s characters, the'
+        " longest other %(other)s), as in %(count)s of %(total)s choice questions of the"
+        " course; students can pick it without knowing: shorten it or lengthen the others",
+        **args,
+    )
 
 
 def _too_many(count: int, out_of: int, minimum: int, share: Fraction) -> bool:
@@ -216,26 +234,59 @@ def _true_false_balance(course: CourseSpec) -> list[Problem]:
         answers = [answer for _, answer in pairs]
         in_quiz = _majority(answers)
         if in_quiz is not None:
-            (answer, count), total, where = in_quiz, len(answers), "this quiz"
+            (answer, count), total, of_quiz = in_quiz, len(answers), True
         elif in_course is not None:
-            (answer, count), total, where = in_course, len(every), "the course"
+            (answer, count), total, of_quiz = in_course, len(every), False
         else:
             continue
-        word, other = ("true", "false") if answer else ("false", "true")
-        share = f"all {total}" if count == total else f"{count} of {total}"
         found += [
             _warn(
                 _display(course, quiz.path),
                 question.line,
                 "true-false-balance",
-                f'question "{question.id}" has the answer {word}, as {share} true/false'
-                f" questions of {where}; students can answer {word} without knowing: make about"
-                f" half of them {other}",
+                _balance_message(question.id, answer, count, total, of_quiz),
             )
             for question, given in pairs
             if given == answer
         ]
     return found
+
+
+def _balance_message(qid: str, answer: bool, count: int, total: int, of_quiz: bool) -> Message:
+    args = {
+        "id": qid,
+        "answer": msg("true") if answer else msg("false"),
+        "other": msg("false") if answer else msg("true"),
+        "count": count,
+        "total": total,
+    }
+    if count == total and of_quiz:
+        return msg(
+            'question "%(id)s" has the answer %(answer)s, as all %(total)s true/false questions'
+            " of this quiz; students can answer %(answer)s without knowing: make about half of"
+            " them %(other)s",
+            **args,
+        )
+    if count == total:
+        return msg(
+            'question "%(id)s" has the answer %(answer)s, as all %(total)s true/false questions'
+            " of the course; students can answer %(answer)s without knowing: make about half of"
+            " them %(other)s",
+            **args,
+        )
+    if of_quiz:
+        return msg(
+            'question "%(id)s" has the answer %(answer)s, as %(count)s of %(total)s true/false'
+            " questions of this quiz; students can answer %(answer)s without knowing: make about"
+            " half of them %(other)s",
+            **args,
+        )
+    return msg(
+        'question "%(id)s" has the answer %(answer)s, as %(count)s of %(total)s true/false'
+        " questions of the course; students can answer %(answer)s without knowing: make about"
+        " half of them %(other)s",
+        **args,
+    )
 
 
 def _all_of_the_above(question: QuestionSpec, path: str) -> list[Problem]:
@@ -251,9 +302,14 @@ def _all_of_the_above(question: QuestionSpec, path: str) -> list[Problem]:
                     path,
                     choice.line,
                     "all-of-the-above",
-                    f'question "{question.id}": the choice "{text}" points at the other'
-                    f' choices ("{match.group(0)}"): two right options give it away, and'
-                    " shuffled choices have no order; write a choice that stands alone",
+                    msg(
+                        'question "%(id)s": the choice "%(text)s" points at the other choices'
+                        ' ("%(phrase)s"): two right options give it away, and shuffled choices'
+                        " have no order; write a choice that stands alone",
+                        id=question.id,
+                        text=text,
+                        phrase=match.group(0),
+                    ),
                 )
             )
     return found
@@ -267,8 +323,11 @@ def _no_lesson_link(question: QuestionSpec, path: str) -> list[Problem]:
             path,
             question.line,
             "no-lesson-link",
-            f'question "{question.id}" has no lesson: key; name the lesson (and heading) it'
-            " tests, so the review links to it and every lesson can be checked for a question",
+            msg(
+                'question "%(id)s" has no lesson: key; name the lesson (and heading) it tests,'
+                " so the review links to it and every lesson can be checked for a question",
+                id=question.id,
+            ),
         )
     ]
 
@@ -289,8 +348,11 @@ def _no_explanation(question: QuestionSpec, path: str) -> list[Problem]:
             path,
             question.line,
             "no-explanation",
-            f'question "{question.id}" does not say why the right answer is right: write an'
-            " explanation: (or feedback on the right answer) of more than one word",
+            msg(
+                'question "%(id)s" does not say why the right answer is right: write an'
+                " explanation: (or feedback on the right answer) of more than one word",
+                id=question.id,
+            ),
         )
     ]
 
@@ -311,20 +373,24 @@ def _blueprint(quiz: QuizSpec, path: str) -> list[Problem]:
     for breach in worst_draws(pool, quiz.blueprint):
         rule = breach.rule
         limit = (rule.maximum if breach.bound == "max" else rule.minimum) or Decimal(0)
+        args = {
+            "tag": rule.tag,
+            "share": _percent(breach.share),
+            "bound": breach.bound,
+            "limit": format(limit.normalize(), "f"),
+        }
         if pool.single_attempt:
-            which = "the quiz gives"
-        else:
-            ids = ", ".join(quiz.questions[q].id for q in breach.draw)
-            which = f"draw [{ids}] gives"
-        found.append(
-            _warn(
-                path,
-                rule.line,
-                "blueprint",
-                f"{which} {rule.tag} {_percent(breach.share)} % of the points"
-                f" ({breach.bound} {format(limit.normalize(), 'f')} %)",
+            message = msg(
+                "the quiz gives %(tag)s %(share)s %% of the points (%(bound)s %(limit)s %%)",
+                **args,
             )
-        )
+        else:
+            message = msg(
+                "draw [%(ids)s] gives %(tag)s %(share)s %% of the points (%(bound)s %(limit)s %%)",
+                ids=", ".join(quiz.questions[q].id for q in breach.draw),
+                **args,
+            )
+        found.append(_warn(path, rule.line, "blueprint", message))
     return found
 
 
@@ -351,21 +417,28 @@ def _duplicate_prompts(course: CourseSpec) -> list[Problem]:
         if match is not None:
             _, score, index = match
             other, other_path = seen[index]
-            how = (
-                "the same prompt as"
-                if prompts[index] == prompt
-                else f"nearly the same prompt ({score:.0f} % alike) as"
-            )
-            found.append(
-                _warn(
-                    path,
-                    question.line,
-                    "duplicate-prompt",
-                    f'question "{question.id}" has {how} question "{other.id}"'
-                    f" ({other_path}:{other.line}); one gives the other away: ask"
-                    " something else, or keep one",
+            args = {
+                "id": question.id,
+                "other": other.id,
+                "path": other_path,
+                "line": other.line,
+            }
+            if prompts[index] == prompt:
+                message = msg(
+                    'question "%(id)s" has the same prompt as question "%(other)s"'
+                    " (%(path)s:%(line)s); one gives the other away: ask something else, or"
+                    " keep one",
+                    **args,
                 )
-            )
+            else:
+                message = msg(
+                    'question "%(id)s" has nearly the same prompt (%(score)s %% alike) as'
+                    ' question "%(other)s" (%(path)s:%(line)s); one gives the other away: ask'
+                    " something else, or keep one",
+                    score=f"{score:.0f}",
+                    **args,
+                )
+            found.append(_warn(path, question.line, "duplicate-prompt", message))
         prompts.append(prompt)
         seen.append((question, path))
     return found
@@ -382,9 +455,12 @@ def _unassessed_lessons(course: CourseSpec) -> list[Problem]:
             _display(course, lesson.path),
             lesson.line,
             "unassessed-lesson",
-            f'no question tests lesson "{lesson.id}" (lesson: {lesson.id}); add one, or'
-            " write assessed: false in its front matter if it needs none (an introduction,"
-            " a glossary, references)",
+            msg(
+                'no question tests lesson "%(id)s" (lesson: %(id)s); add one, or write'
+                " assessed: false in its front matter if it needs none (an introduction, a"
+                " glossary, references)",
+                id=lesson.id,
+            ),
         )
         for lesson in course.lessons()
         if lesson.assessed and lesson.id not in linked

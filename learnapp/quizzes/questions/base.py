@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from learnapp.content.errors import CourseFileError, Location, Problem
 from learnapp.content.fields import Fields, describe, is_id, to_decimal
+from learnapp.content.messages import msg
 from learnapp.content.render import plain_text_to_html
 
 if TYPE_CHECKING:
@@ -153,10 +154,10 @@ def _check_interop_keys(fields: Fields) -> None:
     ``$course$/top/Default for NMT/Week 1``, written back by the GIFT export (one line)."""
     category = fields.string("category", required=True, max_length=CATEGORY_MAX)
     if any(char in category for char in "\r\n\x85\u2028\u2029"):
-        fields.error('"category" must be one line', fields.line("category"))
+        fields.error(msg('"category" must be one line'), fields.line("category"))
     elif category.strip() == "$course$":
         fields.error(
-            '"category" $course$ is the course\'s default category: leave "category" out',
+            msg('"category" $course$ is the course\'s default category: leave "category" out'),
             fields.line("category"),
         )
 
@@ -230,7 +231,7 @@ class QuestionType(ABC):
     ) -> tuple[QuestionSpec | None, list[Problem]]:
         render = render or PlainRenderer()
         qid = raw.get("id")
-        label = f'question "{qid}"' if is_id(qid) else "question"
+        label = msg('question "%(id)s"', id=qid) if is_id(qid) else msg("question")
         fields = Fields(raw, where, label)
         fields.check_keys(
             (*COMMON_KEYS, *INTEROP_KEYS, *self.keys), ("id", "type", "prompt", *self.required)
@@ -274,7 +275,10 @@ class QuestionType(ABC):
         lesson, _, anchor = value.partition("#") if isinstance(value, str) else ("", "", "")
         if not is_id(lesson) or ("#" in str(value) and not anchor):
             fields.error(
-                f'"lesson" must be <lesson-id> or <lesson-id>#<anchor>, got {describe(value)}',
+                msg(
+                    '"lesson" must be <lesson-id> or <lesson-id>#<anchor>, got %(got)s',
+                    got=describe(value),
+                ),
                 fields.line("lesson"),
             )
             return None
@@ -457,7 +461,10 @@ class QuestionType(ABC):
     def gift_write(self, gift: GiftWriter, raw: Mapping[str, Any], line: int) -> str | None:
         """The GIFT answers ``{...}`` (without braces) for quiz-file question ``raw``; ``None``
         after reporting to ``gift.problem`` what GIFT cannot express."""
-        gift.problem(line, f'question "{raw["id"]}": GIFT has no {self.name} questions')
+        gift.problem(
+            line,
+            msg('question "%(id)s": GIFT has no %(type)s questions', id=raw["id"], type=self.name),
+        )
         return None
 
     #: Quiz-file keys GIFT has no syntax for, kept in the ``// learnapp:`` comment.

@@ -20,6 +20,7 @@ from learnapp.content.gift import (
     gift_percent,
     split_answers,
 )
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     TextRenderer,
     check_order,
@@ -68,18 +69,29 @@ def parse_choices(fields: Fields, render: TextRenderer, *, single: bool) -> list
     """Parse ``choices``; ``single`` decides how ``correct`` and ``weight`` must agree."""
     items = fields.sequence("choices")
     if "choices" in fields.raw and fields.raw["choices"] is not None and len(items) < 2:
-        fields.error(f"{fields.what} needs at least two choices", fields.line("choices"))
+        fields.error(
+            msg("%(what)s needs at least two choices", what=fields.what), fields.line("choices")
+        )
     choices: list[Choice] = []
     seen: dict[str, int] = {}
     ok = True
     for index, (item, line) in enumerate(items):
         if not isinstance(item, Mapping):
             fields.error(
-                f"choice {index + 1} must be a mapping with text:, got {describe(item)}", line
+                msg(
+                    "choice %(number)s must be a mapping with text:, got %(got)s",
+                    number=index + 1,
+                    got=describe(item),
+                ),
+                line,
             )
             ok = False
             continue
-        sub = Fields(item, fields.where.__class__(fields.where.path, line), f"choice {index + 1}")
+        sub = Fields(
+            item,
+            fields.where.__class__(fields.where.path, line),
+            msg("choice %(number)s", number=index + 1),
+        )
         sub.check_keys(CHOICE_KEYS, ("text",))
         text = sub.string("text", required=True)
         feedback = sub.string("feedback")
@@ -90,8 +102,10 @@ def parse_choices(fields: Fields, render: TextRenderer, *, single: bool) -> list
             weight = weight_value(item["weight"])
             if weight is None or not Decimal(-100) <= weight <= Decimal(100):
                 sub.error(
-                    '"weight" must be a percentage from -100 to 100,'
-                    f" got {describe(item['weight'])}",
+                    msg(
+                        '"weight" must be a percentage from -100 to 100, got %(got)s',
+                        got=describe(item["weight"]),
+                    ),
                     sub.line("weight"),
                 )
                 weight = None
@@ -99,24 +113,38 @@ def parse_choices(fields: Fields, render: TextRenderer, *, single: bool) -> list
             wline = sub.line("weight")
             if single:
                 if correct_given and correct and weight != 100:
-                    sub.error(f"a correct choice must weigh 100, not {weight}", wline)
+                    sub.error(
+                        msg("a correct choice must weigh 100, not %(weight)s", weight=weight), wline
+                    )
                 if correct_given and not correct and weight == 100:
-                    sub.error("a choice weighing 100 cannot be correct: false", wline)
+                    sub.error(msg("a choice weighing 100 cannot be correct: false"), wline)
                 correct = weight == 100
             else:
                 if correct_given and correct and weight <= 0:
-                    sub.error(f"a correct choice needs a positive weight, not {weight}", wline)
+                    sub.error(
+                        msg(
+                            "a correct choice needs a positive weight, not %(weight)s",
+                            weight=weight,
+                        ),
+                        wline,
+                    )
                 if correct_given and not correct and weight > 0:
-                    sub.error(f"a choice with correct: false cannot weigh {weight}", wline)
+                    sub.error(
+                        msg("a choice with correct: false cannot weigh %(weight)s", weight=weight),
+                        wline,
+                    )
                 correct = weight > 0
         cid = default_id(index)
         if item.get("id") is not None:
             if is_id(item["id"]):
                 cid = str(item["id"])
             else:
-                sub.error(f'choice "id" {describe(item["id"])} is not a valid id', sub.line("id"))
+                sub.error(
+                    msg('choice "id" %(value)s is not a valid id', value=describe(item["id"])),
+                    sub.line("id"),
+                )
         if cid in seen:
-            sub.error(f'duplicate choice id "{cid}"', key_line(item, "id", line))
+            sub.error(msg('duplicate choice id "%(id)s"', id=cid), key_line(item, "id", line))
         seen[cid] = line
         fields.problems.extend(sub.problems)
         if any(p.is_error for p in sub.problems):
@@ -213,7 +241,7 @@ def read_gift_choices(
     if parts and not parts[0][2] and not parts[0][0].strip():
         parts = parts[1:]
     if len(parts) < 2:
-        gift.problem(line, "a multiple-choice question needs at least two answers")
+        gift.problem(line, msg("a multiple-choice question needs at least two answers"))
         return None
     choices: list[dict[str, Any]] = []
     full = 0
@@ -226,13 +254,16 @@ def read_gift_choices(
             weight, body, _ = gift.weighted(part, at, line_at, Decimal(0))
         answer, feedback = gift.feedback(body, fmt, where)
         answer_fmt, answer = format_of(answer, fmt)
-        choice_text = gift.text_md(answer, answer_fmt, where, "answer")
+        choice_text = gift.text_md(answer, answer_fmt, where, msg("answer"))
         if not choice_text.strip():
-            gift.problem(where, "an answer has no text")
+            gift.problem(where, msg("an answer has no text"))
             bad = True
             continue
         if not Decimal(-100) <= weight <= Decimal(100):
-            gift.problem(where, f"weight {gift_number(weight)}% is outside -100% to 100%")
+            gift.problem(
+                where,
+                msg("weight %(weight)s%% is outside -100%% to 100%%", weight=gift_number(weight)),
+            )
             bad = True
             continue
         choice: dict[str, Any] = {"text": choice_text}
@@ -250,11 +281,14 @@ def read_gift_choices(
     if single and full != 1:
         gift.problem(
             line,
-            f"single-choice question with {full} fully correct answers: LearnApp needs exactly"
-            " one (use ~%100% weights without = for a multiple-choice question)",
+            msg(
+                "single-choice question with %(count)s fully correct answers: LearnApp needs"
+                " exactly one (use ~%%100%% weights without = for a multiple-choice question)",
+                count=full,
+            ),
         )
     if not single and not bad and not any(c["weight"] > 0 for c in choices):
-        gift.problem(line, "multiple-choice question without a positive weight (~%50%...)")
+        gift.problem(line, msg("multiple-choice question without a positive weight (~%%50%%...)"))
     elif not single and not bad:
         complete_weights(choices)
     return {"choices": choices}

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from learnapp.content.fields import Fields, describe, is_id, key_line
 from learnapp.content.gift import GiftReader, GiftWriter
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     POINTS_QUANTUM,
     Form,
@@ -117,7 +118,11 @@ class Essay(QuestionType):
         max_words = fields.integer("max_words", minimum=1, maximum=MAX_WORDS, default=0) or None
         if min_words and max_words and min_words > max_words:
             fields.error(
-                f'"min_words" ({min_words}) is more than "max_words" ({max_words})',
+                msg(
+                    '"min_words" (%(minimum)s) is more than "max_words" (%(maximum)s)',
+                    minimum=min_words,
+                    maximum=max_words,
+                ),
                 fields.line("min_words"),
             )
         model = fields.string("model_answer")
@@ -139,17 +144,23 @@ class Essay(QuestionType):
         items = fields.sequence("rubric")
         if "rubric" in fields.raw and fields.raw["rubric"] is not None and not items:
             fields.error(
-                f"{fields.what}: a rubric needs at least one criterion", fields.line("rubric")
+                msg("%(what)s: a rubric needs at least one criterion", what=fields.what),
+                fields.line("rubric"),
             )
             return None
         criteria: list[Criterion] = []
         seen: set[str] = set()
         ok = True
         for index, (item, line) in enumerate(items):
-            label = f"criterion {index + 1}"
+            label = msg("criterion %(number)s", number=index + 1)
             if not isinstance(item, Mapping):
                 fields.error(
-                    f"{label} must be a mapping with criterion: and levels:, got {describe(item)}",
+                    msg(
+                        "criterion %(number)s must be a mapping with criterion: and levels:,"
+                        " got %(got)s",
+                        number=index + 1,
+                        got=describe(item),
+                    ),
                     line,
                 )
                 ok = False
@@ -163,10 +174,15 @@ class Essay(QuestionType):
                     cid = str(item["id"])
                 else:
                     sub.error(
-                        f'criterion "id" {describe(item["id"])} is not a valid id', sub.line("id")
+                        msg(
+                            'criterion "id" %(value)s is not a valid id', value=describe(item["id"])
+                        ),
+                        sub.line("id"),
                     )
             if cid in seen:
-                sub.error(f'duplicate criterion id "{cid}"', key_line(item, "id", line))
+                sub.error(
+                    msg('duplicate criterion id "%(id)s"', id=cid), key_line(item, "id", line)
+                )
             seen.add(cid)
             levels = _levels(sub, render)
             fields.problems.extend(sub.problems)
@@ -186,13 +202,22 @@ class Essay(QuestionType):
         total = sum(c.max_points for c in rubric)
         if fields.has("points") and points != total:
             fields.error(
-                f'{fields.what} has "points" {points} but its rubric adds up to {total}'
-                " (leave points: out to use the rubric's total)",
+                msg(
+                    '%(what)s has "points" %(points)s but its rubric adds up to %(total)s'
+                    " (leave points: out to use the rubric's total)",
+                    what=fields.what,
+                    points=points,
+                    total=total,
+                ),
                 fields.line("points"),
             )
         elif total > 1000:
             fields.error(
-                f"{fields.what}: the rubric adds up to {total} points; the limit is 1000",
+                msg(
+                    "%(what)s: the rubric adds up to %(total)s points; the limit is 1000",
+                    what=fields.what,
+                    total=total,
+                ),
                 fields.line("rubric"),
             )
         return total
@@ -376,15 +401,22 @@ def rubric_review(data: EssayData, grade: Grade) -> list[dict[str, Any]]:
 def _levels(sub: Fields, render: TextRenderer) -> list[Level] | None:
     items = sub.sequence("levels")
     if sub.raw.get("levels") is not None and len(items) < 2:
-        sub.error(f"{sub.what} needs at least two levels", sub.line("levels"))
+        sub.error(msg("%(what)s needs at least two levels", what=sub.what), sub.line("levels"))
         return None
     levels: list[Level] = []
     seen: set[int] = set()
     for index, (item, line) in enumerate(items):
-        label = f"level {index + 1} of {sub.what}"
+        label = msg("level %(number)s of %(what)s", number=index + 1, what=sub.what)
         if not isinstance(item, Mapping):
             sub.error(
-                f"{label} must be a mapping with points: and text:, got {describe(item)}", line
+                msg(
+                    "level %(number)s of %(what)s must be a mapping with points: and text:,"
+                    " got %(got)s",
+                    number=index + 1,
+                    what=sub.what,
+                    got=describe(item),
+                ),
+                line,
             )
             continue
         level = Fields(item, sub.where.__class__(sub.where.path, line), label)
@@ -393,7 +425,14 @@ def _levels(sub: Fields, render: TextRenderer) -> list[Level] | None:
         text = level.string("text", required=True)
         if points in seen:
             level.error(
-                f"{label}: two levels of one criterion give {points} points", level.line("points")
+                msg(
+                    "level %(number)s of %(what)s: two levels of one criterion give %(points)s"
+                    " points",
+                    number=index + 1,
+                    what=sub.what,
+                    points=points,
+                ),
+                level.line("points"),
             )
         seen.add(points)
         sub.problems.extend(level.problems)
@@ -403,7 +442,8 @@ def _levels(sub: Fields, render: TextRenderer) -> list[Level] | None:
         return None
     if levels and max(lv.points for lv in levels) == 0:
         sub.error(
-            f"{sub.what}: its best level must be worth more than 0 points", sub.line("levels")
+            msg("%(what)s: its best level must be worth more than 0 points", what=sub.what),
+            sub.line("levels"),
         )
     return levels if len(levels) == len(items) else None
 

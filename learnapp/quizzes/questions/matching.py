@@ -27,6 +27,7 @@ from learnapp.content.gift import (
     show,
     split_answers,
 )
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     Form,
     Grade,
@@ -86,11 +87,15 @@ class Matching(QuestionType):
             folded = " ".join(text.split()).casefold()
             if folded in texts:
                 fields.error(
-                    f'answer "{text}" appears twice, so students cannot tell them apart', line
+                    msg(
+                        'answer "%(text)s" appears twice, so students cannot tell them apart',
+                        text=text,
+                    ),
+                    line,
                 )
                 ok = False
             if oid in ids:
-                fields.error(f'duplicate answer id "{oid}"', line)
+                fields.error(msg('duplicate answer id "%(id)s"', id=oid), line)
                 ok = False
             texts[folded] = line
             ids.add(oid)
@@ -98,14 +103,26 @@ class Matching(QuestionType):
 
         pairs = fields.sequence("pairs")
         if fields.raw.get("pairs") is not None and len(pairs) < 2:
-            fields.error(f"{fields.what} needs at least two pairs", fields.line("pairs"))
+            fields.error(
+                msg("%(what)s needs at least two pairs", what=fields.what), fields.line("pairs")
+            )
             ok = False
         for index, (item, line) in enumerate(pairs):
             if not isinstance(item, Mapping):
-                fields.error(f"pair {index + 1} must be a mapping with prompt: and answer:", line)
+                fields.error(
+                    msg(
+                        "pair %(number)s must be a mapping with prompt: and answer:",
+                        number=index + 1,
+                    ),
+                    line,
+                )
                 ok = False
                 continue
-            sub = Fields(item, fields.where.__class__(fields.where.path, line), f"pair {index + 1}")
+            sub = Fields(
+                item,
+                fields.where.__class__(fields.where.path, line),
+                msg("pair %(number)s", number=index + 1),
+            )
             sub.check_keys(("id", "prompt", "answer"), ("prompt", "answer"))
             prompt = sub.string("prompt", required=True)
             answer = sub.string("answer", required=True)
@@ -124,11 +141,15 @@ class Matching(QuestionType):
                 continue
             if not isinstance(item, Mapping):
                 fields.error(
-                    f"distractor must be a text or a mapping with text:, got {describe(item)}", line
+                    msg(
+                        "distractor must be a text or a mapping with text:, got %(got)s",
+                        got=describe(item),
+                    ),
+                    line,
                 )
                 ok = False
                 continue
-            sub = Fields(item, fields.where.__class__(fields.where.path, line), "distractor")
+            sub = Fields(item, fields.where.__class__(fields.where.path, line), msg("distractor"))
             sub.check_keys(("id", "text"), ("text",))
             text = sub.string("text", required=True)
             oid = self._id(sub, item, index)
@@ -148,7 +169,8 @@ class Matching(QuestionType):
             return default_id(index)
         if not is_id(value):
             sub.error(
-                f'"id" {describe(value)} is not a valid id', key_line(item, "id", sub.where.line)
+                msg('"id" %(value)s is not a valid id', value=describe(value)),
+                key_line(item, "id", sub.where.line),
             )
             return None
         return str(value)
@@ -292,31 +314,34 @@ class Matching(QuestionType):
         for part, at, _sep in parts:
             where = line_at(at)
             if "->" not in part:
-                gift.problem(where, 'a matching answer needs "prompt -> answer"')
+                gift.problem(where, msg('a matching answer needs "prompt -> answer"'))
                 continue
             left, _, right = part.partition("->")
             # A matching answer is a one-line label (a select option): spaces collapse.
             answer = escape_markdown(" ".join(show(right).split()))
             if not answer:
-                gift.problem(where, "a matching answer has no text after ->")
+                gift.problem(where, msg("a matching answer has no text after ->"))
                 continue
             key = " ".join(show(right).split()).casefold()
             if key in seen:
                 gift.problem(
                     where,
-                    f'answer "{show(right).strip()}" is used twice; LearnApp matching needs a'
-                    " different answer for each prompt",
+                    msg(
+                        'answer "%(text)s" is used twice; LearnApp matching needs a different'
+                        " answer for each prompt",
+                        text=show(right).strip(),
+                    ),
                 )
                 continue
             seen[key] = answer
             left_fmt, left_source = format_of(left.strip(), fmt)
-            prompt = gift.text_md(left_source, left_fmt, where, "matching prompt")
+            prompt = gift.text_md(left_source, left_fmt, where, msg("matching prompt"))
             if prompt.strip():
                 pairs.append({"prompt": prompt, "answer": answer})
             else:
                 distractors.append(answer)
         if len(pairs) < 2:
-            gift.problem(line, "a matching question needs at least two prompt -> answer pairs")
+            gift.problem(line, msg("a matching question needs at least two prompt -> answer pairs"))
         data: dict[str, Any] = {"pairs": pairs}
         if distractors:
             data["distractors"] = distractors
@@ -333,8 +358,12 @@ class Matching(QuestionType):
             if lossy:
                 gift.problem(
                     line,
-                    f'question "{raw["id"]}": matching answer "{answer}" has Markdown formatting,'
-                    " but GIFT matching answers are plain text",
+                    msg(
+                        'question "%(id)s": matching answer "%(answer)s" has Markdown formatting,'
+                        " but GIFT matching answers are plain text",
+                        id=raw["id"],
+                        answer=answer,
+                    ),
                 )
                 return None
             left = gift_markdown(str(prompt)).replace("->", "-\\>") if prompt else ""

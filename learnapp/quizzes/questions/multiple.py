@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from learnapp.content.fields import Fields
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     Form,
     Grade,
@@ -53,14 +54,20 @@ class MultipleChoice(ChoiceQuestion):
         if choices is None:
             return None
         if not any(c.correct for c in choices):
-            fields.error(f"{fields.what} has no correct choice", fields.line("choices"))
+            fields.error(
+                msg("%(what)s has no correct choice", what=fields.what), fields.line("choices")
+            )
             return None
         data = ChoiceData(tuple(choices))
         best = sum(w for w in effective_weights(data.choices, single=False).values() if w > 0)
         if best < 100:
             fields.error(
-                f"{fields.what}: positive weights add up to {float(best):g}%, so full marks"
-                " are impossible",
+                msg(
+                    "%(what)s: positive weights add up to %(total)s%%, so full marks are"
+                    " impossible",
+                    what=fields.what,
+                    total=f"{float(best):g}",
+                ),
                 fields.line("choices"),
             )
             return None

@@ -26,6 +26,7 @@ from learnapp.content.gift import (
     show,
     split_answers,
 )
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     Form,
     Grade,
@@ -107,55 +108,85 @@ class Numeric(QuestionType):
         answers: list[NumericAnswer] = []
         items = fields.sequence("answers")
         for index, (item, line) in enumerate(items):
-            label = f"answer {index + 1}"
             if not isinstance(item, Mapping):
                 number = to_decimal(item)
                 if number is None:
                     fields.error(
-                        f"{label} must be a number or a mapping, got {describe(item)}", line
+                        msg(
+                            "answer %(number)s must be a number or a mapping, got %(got)s",
+                            number=index + 1,
+                            got=describe(item),
+                        ),
+                        line,
                     )
                 else:
                     answers.append(NumericAnswer(value=number))
                 continue
-            answer = self._answer(fields, item, line, label, render)
+            answer = self._answer(fields, item, line, index + 1, render)
             if answer is not None:
                 answers.append(answer)
         if fields.raw.get("answers") is not None and not items:
-            fields.error(f"{fields.what} needs at least one answer", fields.line("answers"))
+            fields.error(
+                msg("%(what)s needs at least one answer", what=fields.what), fields.line("answers")
+            )
         if answers and not any(a.weight == 100 for a in answers):
-            fields.error(f"{fields.what} has no answer worth 100%", fields.line("answers"))
+            fields.error(
+                msg("%(what)s has no answer worth 100%%", what=fields.what), fields.line("answers")
+            )
         return NumericData(tuple(answers)) if answers else None
 
     @staticmethod
     def _answer(
-        fields: Fields, item: Mapping[Any, Any], line: int, label: str, render: TextRenderer
+        fields: Fields, item: Mapping[Any, Any], line: int, number: int, render: TextRenderer
     ) -> NumericAnswer | None:
-        sub = Fields(item, fields.where.__class__(fields.where.path, line), label)
+        """Answer ``number`` (1-based), a mapping."""
+        sub = Fields(
+            item,
+            fields.where.__class__(fields.where.path, line),
+            msg("answer %(number)s", number=number),
+        )
         sub.check_keys(("value", "tolerance", "min", "max", "weight", "feedback"), ())
         numbers: dict[str, Decimal | None] = {}
         for key in ("value", "tolerance", "min", "max", "weight"):
             raw = item.get(key)
             numbers[key] = None if raw is None else to_decimal(raw)
             if raw is not None and numbers[key] is None:
-                sub.error(f'"{key}" must be a number, got {describe(raw)}', sub.line(key))
+                sub.error(
+                    msg('"%(key)s" must be a number, got %(got)s', key=key, got=describe(raw)),
+                    sub.line(key),
+                )
         value, tolerance = numbers["value"], numbers["tolerance"]
         minimum, maximum = numbers["min"], numbers["max"]
         weight = weight_value(item["weight"]) if item.get("weight") is not None else Decimal(100)
         if weight is not None and not 0 <= weight <= 100:
             sub.error(
-                f'"weight" must be a percentage from 0 to 100, got {weight}', sub.line("weight")
+                msg('"weight" must be a percentage from 0 to 100, got %(got)s', got=weight),
+                sub.line("weight"),
             )
         has_range = "min" in item or "max" in item
         if "value" in item and has_range:
-            sub.error(f"{label} has both value: and min:/max:; use one form", line)
+            sub.error(
+                msg("answer %(number)s has both value: and min:/max:; use one form", number=number),
+                line,
+            )
         elif "value" not in item and not has_range:
-            sub.error(f"{label} needs value: or min: and max:", line)
+            sub.error(msg("answer %(number)s needs value: or min: and max:", number=number), line)
         elif has_range and ("min" not in item or "max" not in item):
-            sub.error(f"{label} needs both min: and max:", line)
+            sub.error(msg("answer %(number)s needs both min: and max:", number=number), line)
         elif minimum is not None and maximum is not None and minimum > maximum:
-            sub.error(f"{label} has min: {minimum} greater than max: {maximum}", sub.line("min"))
+            sub.error(
+                msg(
+                    "answer %(number)s has min: %(minimum)s greater than max: %(maximum)s",
+                    number=number,
+                    minimum=minimum,
+                    maximum=maximum,
+                ),
+                sub.line("min"),
+            )
         if tolerance is not None and (tolerance < 0 or has_range):
-            sub.error('"tolerance" must be >= 0 and only goes with value:', sub.line("tolerance"))
+            sub.error(
+                msg('"tolerance" must be >= 0 and only goes with value:'), sub.line("tolerance")
+            )
         feedback = sub.string("feedback")
         fields.problems.extend(sub.problems)
         if any(p.is_error for p in sub.problems) or weight is None:
@@ -245,15 +276,17 @@ class Numeric(QuestionType):
         if wrong >= 0:
             gift.problem(
                 line_at(start + wrong),
-                "numeric feedback for any other answer (~#...) has no equivalent in LearnApp; put"
-                " it in the general feedback (####) instead",
+                msg(
+                    "numeric feedback for any other answer (~#...) has no equivalent in"
+                    " LearnApp; put it in the general feedback (####) instead"
+                ),
             )
             return None
         parts = split_answers(text, start, "=")
         if not parts[0][0].strip():
             parts = parts[1:]
         if not parts:
-            gift.problem(line, "a numeric question needs at least one answer")
+            gift.problem(line, msg("a numeric question needs at least one answer"))
             return None
         accepted: list[Any] = []
         for part, at, _sep in parts:
@@ -265,7 +298,10 @@ class Numeric(QuestionType):
             if entry is None:
                 continue
             if not Decimal(0) <= weight <= Decimal(100):
-                gift.problem(where, f"weight {gift_number(weight)}% is outside 0% to 100%")
+                gift.problem(
+                    where,
+                    msg("weight %(weight)s%% is outside 0%% to 100%%", weight=gift_number(weight)),
+                )
                 continue
             if weight != 100:
                 entry["weight"] = gift_number(weight)
@@ -317,17 +353,24 @@ def _gift_entry(gift: GiftReader, answer: str, where: int) -> dict[str, Any] | N
         low_text, _, high_text = answer.partition("..")
         low, high = to_decimal(low_text), to_decimal(high_text)
         if low is None or high is None:
-            gift.problem(where, f'numeric range "{answer}" is not two numbers min..max')
+            gift.problem(
+                where, msg('numeric range "%(answer)s" is not two numbers min..max', answer=answer)
+            )
             return None
         if low > high:
-            gift.problem(where, f'numeric range "{answer}" has its minimum above its maximum')
+            gift.problem(
+                where,
+                msg('numeric range "%(answer)s" has its minimum above its maximum', answer=answer),
+            )
             return None
         return {"min": gift_number(low), "max": gift_number(high)}
     if answer.find(":") > 0:
         value_text, _, tolerance_text = answer.partition(":")
         value, tolerance = to_decimal(value_text), to_decimal(tolerance_text)
         if value is None or tolerance is None or tolerance < 0:
-            gift.problem(where, f'numeric answer "{answer}" is not a number:tolerance')
+            gift.problem(
+                where, msg('numeric answer "%(answer)s" is not a number:tolerance', answer=answer)
+            )
             return None
         entry = {"value": gift_number(value)}
         if tolerance:
@@ -335,6 +378,6 @@ def _gift_entry(gift: GiftReader, answer: str, where: int) -> dict[str, Any] | N
         return entry
     value = to_decimal(answer)
     if value is None:
-        gift.problem(where, f'numeric answer "{answer}" is not a number')
+        gift.problem(where, msg('numeric answer "%(answer)s" is not a number', answer=answer))
         return None
     return {"value": gift_number(value)}

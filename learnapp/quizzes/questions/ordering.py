@@ -20,6 +20,7 @@ from math import factorial
 from typing import Any, ClassVar
 
 from learnapp.content.fields import Fields, describe, is_id
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     Form,
     Grade,
@@ -63,8 +64,11 @@ class Ordering(QuestionType):
         entries = fields.sequence("items")
         if fields.raw.get("items") is not None and len(entries) < MIN_ITEMS:
             fields.error(
-                f"{fields.what} needs at least three items: with fewer, the order shown "
-                "would give the answer away",
+                msg(
+                    "%(what)s needs at least three items: with fewer, the order shown would give"
+                    " the answer away",
+                    what=fields.what,
+                ),
                 fields.line("items"),
             )
             ok = False
@@ -72,7 +76,9 @@ class Ordering(QuestionType):
             iid, text = default_id(index), item
             if isinstance(item, Mapping):
                 sub = Fields(
-                    item, fields.where.__class__(fields.where.path, line), f"item {index + 1}"
+                    item,
+                    fields.where.__class__(fields.where.path, line),
+                    msg("item %(number)s", number=index + 1),
                 )
                 sub.check_keys(("id", "text"), ("text",))
                 text = sub.string("text", required=True)
@@ -80,17 +86,27 @@ class Ordering(QuestionType):
                     if is_id(item["id"]):
                         iid = str(item["id"])
                     else:
-                        sub.error(f'"id" {describe(item["id"])} is not a valid id', sub.line("id"))
+                        sub.error(
+                            msg('"id" %(value)s is not a valid id', value=describe(item["id"])),
+                            sub.line("id"),
+                        )
                 fields.problems.extend(sub.problems)
                 if any(p.is_error for p in sub.problems):
                     ok = False
                     continue
             if not isinstance(text, str) or not text.strip():
-                fields.error(f"item {index + 1} must be a text, got {describe(item)}", line)
+                fields.error(
+                    msg(
+                        "item %(number)s must be a text, got %(got)s",
+                        number=index + 1,
+                        got=describe(item),
+                    ),
+                    line,
+                )
                 ok = False
                 continue
             if iid in seen:
-                fields.error(f'duplicate item id "{iid}"', line)
+                fields.error(msg('duplicate item id "%(id)s"', id=iid), line)
                 ok = False
             seen.add(iid)
             items.append(MatchOption(iid, render.inline(text, line)))

@@ -30,6 +30,7 @@ from learnapp.content.gift import (
     show,
     split_answers,
 )
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     MAX_TEXT,
     Form,
@@ -93,16 +94,24 @@ class ShortAnswerType(QuestionType):
         pattern = self._pattern(fields, case_sensitive)
         answers: list[ShortAnswer] = []
         for index, (item, line) in enumerate(fields.sequence("answers")):
-            label = f"answer {index + 1}"
             if isinstance(item, str) and item.strip():
                 answers.append(ShortAnswer(normalise(item, case_sensitive)))
                 continue
             if not isinstance(item, Mapping):
                 fields.error(
-                    f"{label} must be a text or a mapping with text:, got {describe(item)}", line
+                    msg(
+                        "answer %(number)s must be a text or a mapping with text:, got %(got)s",
+                        number=index + 1,
+                        got=describe(item),
+                    ),
+                    line,
                 )
                 continue
-            sub = Fields(item, fields.where.__class__(fields.where.path, line), label)
+            sub = Fields(
+                item,
+                fields.where.__class__(fields.where.path, line),
+                msg("answer %(number)s", number=index + 1),
+            )
             sub.check_keys(("text", "weight", "feedback"), ("text",))
             text = sub.string("text", required=True)
             feedback = sub.string("feedback")
@@ -111,8 +120,10 @@ class ShortAnswerType(QuestionType):
                 value = weight_value(item["weight"])
                 if value is None or not 0 <= value <= 100:
                     sub.error(
-                        '"weight" must be a percentage from 0 to 100,'
-                        f" got {describe(item['weight'])}",
+                        msg(
+                            '"weight" must be a percentage from 0 to 100, got %(got)s',
+                            got=describe(item["weight"]),
+                        ),
                         sub.line("weight"),
                     )
                 else:
@@ -127,10 +138,14 @@ class ShortAnswerType(QuestionType):
                     )
                 )
         if not answers and pattern is None and "pattern" not in fields.raw:
-            fields.error(f"{fields.what} needs answers: or pattern:", fields.where.line)
+            fields.error(
+                msg("%(what)s needs answers: or pattern:", what=fields.what), fields.where.line
+            )
             return None
         if pattern is None and answers and not any(a.weight == 100 for a in answers):
-            fields.error(f"{fields.what} has no answer worth 100%", fields.line("answers"))
+            fields.error(
+                msg("%(what)s has no answer worth 100%%", what=fields.what), fields.line("answers")
+            )
         return ShortData(tuple(answers), case_sensitive, pattern)
 
     @staticmethod
@@ -141,16 +156,23 @@ class ShortAnswerType(QuestionType):
         line = fields.line("pattern")
         if not isinstance(value, str) or not value:
             fields.error(
-                f'"pattern" must be a regular expression text, got {describe(value)}', line
+                msg(
+                    '"pattern" must be a regular expression text, got %(got)s', got=describe(value)
+                ),
+                line,
             )
             return None
         try:
             re.compile(value, 0 if case_sensitive else re.IGNORECASE)
         except (re.error, OverflowError, RecursionError) as exc:
-            fields.error(f'"pattern" is not a valid regular expression: {exc}', line)
+            fields.error(
+                msg('"pattern" is not a valid regular expression: %(error)s', error=exc), line
+            )
             return None
         if _NESTED_QUANTIFIER.search(value):
-            fields.error('"pattern" nests quantifiers like (a+)+, which can hang the grader', line)
+            fields.error(
+                msg('"pattern" nests quantifiers like (a+)+, which can hang the grader'), line
+            )
             return None
         return value
 
@@ -245,8 +267,11 @@ class ShortAnswerType(QuestionType):
         if check.upper() in (*GIFT_TRUE, *GIFT_FALSE) and "=" not in answers:
             gift.problem(
                 line,
-                f'"{check}": write T, TRUE, F or FALSE in capitals for a true/false question'
-                " (as written, Moodle reads a short answer)",
+                msg(
+                    '"%(answer)s": write T, TRUE, F or FALSE in capitals for a true/false'
+                    " question (as written, Moodle reads a short answer)",
+                    answer=check,
+                ),
             )
             return None
         accepted: list[Any] = []
@@ -262,17 +287,23 @@ class ShortAnswerType(QuestionType):
             if _WILDCARD.search(answer):
                 gift.problem(
                     where,
-                    f'short answer "{answer}" uses the wildcard *: LearnApp compares answers'
-                    " literally (write \\* for an asterisk, or use pattern: in the quiz file)",
+                    msg(
+                        'short answer "%(answer)s" uses the wildcard *: LearnApp compares answers'
+                        " literally (write \\* for an asterisk, or use pattern: in the quiz file)",
+                        answer=answer,
+                    ),
                 )
                 continue
             # The grader collapses spaces anyway; doing it here keeps export and import stable.
             answer = " ".join(answer.replace("\\*", "*").split())
             if not answer:
-                gift.problem(where, "an answer has no text")
+                gift.problem(where, msg("an answer has no text"))
                 continue
             if not Decimal(0) <= weight <= Decimal(100):
-                gift.problem(where, f"weight {gift_number(weight)}% is outside 0% to 100%")
+                gift.problem(
+                    where,
+                    msg("weight %(weight)s%% is outside 0%% to 100%%", weight=gift_number(weight)),
+                )
                 continue
             if weight == 100 and not feedback:
                 accepted.append(answer)
@@ -287,10 +318,14 @@ class ShortAnswerType(QuestionType):
 
     def gift_write(self, gift: GiftWriter, raw: Mapping[str, Any], line: int) -> str | None:
         if raw.get("pattern") is not None:
-            gift.problem(line, f'question "{raw["id"]}": GIFT has no pattern: for short answers')
+            gift.problem(
+                line, msg('question "%(id)s": GIFT has no pattern: for short answers', id=raw["id"])
+            )
             return None
         if raw.get("case_sensitive"):
-            gift.problem(line, f'question "{raw["id"]}": GIFT short answers ignore case')
+            gift.problem(
+                line, msg('question "%(id)s": GIFT short answers ignore case', id=raw["id"])
+            )
             return None
         out = "\n"
         for answer in raw.get("answers") or []:
@@ -302,7 +337,11 @@ class ShortAnswerType(QuestionType):
                 mark += f"%{gift_percent(weight if weight is not None else Decimal(100))}%"
             if FORMAT_MARK.match(text):
                 gift.problem(
-                    line, f'question "{raw["id"]}": a short answer cannot start with "[" in GIFT'
+                    line,
+                    msg(
+                        'question "%(id)s": a short answer cannot start with "[" in GIFT',
+                        id=raw["id"],
+                    ),
                 )
                 return None
             out += f"\t{mark}{gift_escape(text)}{answer_feedback(item)}\n"

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from learnapp.content.fields import Fields
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     Form,
     Grade,
@@ -117,8 +118,12 @@ class SingleChoice(ChoiceQuestion):
         full = [c for c in choices if c.correct]
         if len(full) != 1:
             fields.error(
-                f"{fields.what} needs exactly one correct choice (correct: true or weight: 100),"
-                f" found {len(full)}",
+                msg(
+                    "%(what)s needs exactly one correct choice (correct: true or weight: 100),"
+                    " found %(count)s",
+                    what=fields.what,
+                    count=len(full),
+                ),
                 fields.line("choices"),
             )
             return None

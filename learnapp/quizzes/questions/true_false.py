@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from learnapp.content.fields import Fields, describe
 from learnapp.content.gift import format_of, gift_markdown
+from learnapp.content.messages import msg
 from learnapp.quizzes.questions.base import (
     Form,
     Grade,
@@ -60,7 +61,8 @@ class TrueFalse(QuestionType):
             return None
         if not isinstance(value, bool):
             fields.error(
-                f'"answer" must be true or false, got {describe(value)}', fields.line("answer")
+                msg('"answer" must be true or false, got %(got)s', got=describe(value)),
+                fields.line("answer"),
             )
             return None
         texts = {}
@@ -144,7 +146,7 @@ class TrueFalse(QuestionType):
         texts = []
         for bit in bits[1:]:
             bit_fmt, source = format_of(bit.strip(), fmt)
-            texts.append(gift.text_md(source, bit_fmt, line, "feedback") if source else "")
+            texts.append(gift.text_md(source, bit_fmt, line, msg("feedback")) if source else "")
         wrong = texts[0] if texts else ""
         right = texts[1] if len(texts) > 1 else ""
         data: dict[str, Any] = {"answer": answer}

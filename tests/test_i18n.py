@@ -217,6 +217,19 @@ def test_cli_messages_are_translated(runner, monkeypatch):
     assert "No hay ninguna cuenta con el correo electrónico nobody@x.org." in result.output
 
 
+def test_course_check_speaks_the_shell_language(runner, monkeypatch, courses_root, edit):
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    edit("basics/course.md", "  - 02-more", "  - 02-more\n  - 03-gone")
+    monkeypatch.setenv("LANG", "es_ES.UTF-8")
+    result = runner.invoke(args=["courses", "check", str(courses_root / "basics")])
+    assert result.exit_code == 1
+    assert 'course.md:14: la carpeta de módulo "03-gone" no existe' in result.output
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    result = runner.invoke(args=["courses", "check", str(courses_root / "basics")])
+    assert 'course.md:14: module folder "03-gone" does not exist' in result.output
+
+
 def test_pure_modules_translate_through_the_installed_translator(app):
     from learnapp.progress.services import unlock_message
 

@@ -18,6 +18,7 @@ from learnapp.database import utcnow
 from learnapp.extensions import db
 from learnapp.progress.models import Enrollment, LessonCompletion
 from learnapp.quizzes.models import SUBMITTED, QuizAttempt
+from learnapp.translation import translator
 
 
 def text(response) -> str:
@@ -73,6 +74,28 @@ def test_status_lists_quality_warnings_apart_from_problems(client, login, people
     assert f"{len(basics_course.quality_warnings)} warnings: {count} <code>{code}</code>" in (
         quality
     )
+
+
+def test_problems_and_warnings_are_shown_in_the_readers_language(
+    client, login, people, basics_course, edit, sync
+):
+    edit("basics/course.md", "  - 02-more", "  - 02-more\n  - 03-gone")
+    sync()
+    db.session.refresh(basics_course)
+    assert basics_course.has_errors
+    people["instructor"].locale = "es"
+    db.session.commit()
+    login(people["instructor"])
+    page = text(client.get("/instruct/courses/basics"))
+
+    spanish = translator("es")
+    for entry in [*basics_course.problems, *basics_course.quality_warnings]:
+        problem = Problem.from_json(entry)
+        line = problem.localized(spanish)
+        assert line != str(problem), f"no Spanish for {problem.message.template!r}"
+        assert str(escape(line)) in page
+        assert str(escape(str(problem))) not in page
+    assert 'la carpeta de módulo "03-gone" no existe' in page
 
 
 def test_status_before_the_quality_check_ran(client, login, people, basics_course):

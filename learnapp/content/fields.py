@@ -9,9 +9,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from learnapp.content.errors import Location, Problem
+from learnapp.content.messages import Message, msg
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-ID_HINT = "lowercase letters, digits and '-', starting with a letter or digit, at most 64"
+ID_HINT = msg("lowercase letters, digits and '-', starting with a letter or digit, at most 64")
 
 
 def is_id(value: object) -> bool:
@@ -44,15 +45,18 @@ def start_line(raw: object, default: int) -> int:
 
 
 def describe(value: object) -> str:
-    """Show a YAML value in a message the way its author would recognise it."""
+    """Show a YAML value in a message the way its author would recognise it.
+
+    The words for a missing value, a mapping or a list are messages, told in the reader's
+    language when the whole message is."""
     if value is None:
-        return "nothing"
+        return msg("nothing")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
-        return "a mapping"
+        return msg("a mapping")
     if isinstance(value, list):
-        return "a list"
+        return msg("a list")
     text = str(value)
     if len(text) > 40:
         text = text[:37] + "..."
@@ -101,14 +105,27 @@ class Fields:
         """Report unknown keys (with a "did you mean") and missing required keys."""
         for key in self.raw:
             if key not in allowed:
-                hint = ""
-                if isinstance(key, str):
-                    close = difflib.get_close_matches(key, list(allowed), n=1)
-                    hint = f' (did you mean "{close[0]}"?)' if close else ""
-                self.error(f'unknown key "{key}" in {self.what}{hint}', self.line(key))
+                close = (
+                    difflib.get_close_matches(key, list(allowed), n=1)
+                    if isinstance(key, str)
+                    else []
+                )
+                if close:
+                    message = msg(
+                        'unknown key "%(key)s" in %(what)s (did you mean "%(suggestion)s"?)',
+                        key=key,
+                        what=self.what,
+                        suggestion=close[0],
+                    )
+                else:
+                    message = msg('unknown key "%(key)s" in %(what)s', key=key, what=self.what)
+                self.error(message, self.line(key))
         for key in required:
             if key not in self.raw or self.raw[key] is None:
-                self.error(f'{self.what} is missing required key "{key}"', self._missing_line(key))
+                self.error(
+                    msg('%(what)s is missing required key "%(key)s"', what=self.what, key=key),
+                    self._missing_line(key),
+                )
 
     def _missing_line(self, key: str) -> int:
         return self.line(key) if key in self.raw else self.where.line
@@ -123,11 +140,21 @@ class Fields:
         if value is None:
             return default
         if not isinstance(value, str) or (required and not value.strip()):
-            self.error(f'"{key}" must be a non-empty text, got {describe(value)}', self.line(key))
+            self.error(
+                msg(
+                    '"%(key)s" must be a non-empty text, got %(got)s', key=key, got=describe(value)
+                ),
+                self.line(key),
+            )
             return default
         if max_length is not None and len(value) > max_length:
             self.error(
-                f'"{key}" is {len(value)} characters long; the limit is {max_length}',
+                msg(
+                    '"%(key)s" is %(length)s characters long; the limit is %(limit)s',
+                    key=key,
+                    length=len(value),
+                    limit=max_length,
+                ),
                 self.line(key),
             )
             return value[:max_length]
@@ -138,10 +165,21 @@ class Fields:
         if value is None:
             return None
         if not is_id(value):
-            quote = " (quote it)" if not isinstance(value, str) else ""
-            self.error(
-                f'"{key}" {describe(value)} is not a valid id: {ID_HINT}{quote}', self.line(key)
-            )
+            if isinstance(value, str):
+                message = msg(
+                    '"%(key)s" %(value)s is not a valid id: %(hint)s',
+                    key=key,
+                    value=describe(value),
+                    hint=ID_HINT,
+                )
+            else:
+                message = msg(
+                    '"%(key)s" %(value)s is not a valid id: %(hint)s (quote it)',
+                    key=key,
+                    value=describe(value),
+                    hint=ID_HINT,
+                )
+            self.error(message, self.line(key))
             return None
         return str(value)
 
@@ -157,10 +195,7 @@ class Fields:
             or (minimum is not None and value < minimum)
             or (maximum is not None and value > maximum)
         ):
-            self.error(
-                f'"{key}" must be {_int_range(minimum, maximum)}, got {describe(value)}',
-                self.line(key),
-            )
+            self.error(_not_an_integer(key, minimum, maximum, describe(value)), self.line(key))
             return default
         return value
 
@@ -170,8 +205,15 @@ class Fields:
             return None
         number = to_decimal(value)
         if number is None or (positive and number <= 0):
-            kind = "a number > 0" if positive else "a number"
-            self.error(f'"{key}" must be {kind}, got {describe(value)}', self.line(key))
+            if positive:
+                message = msg(
+                    '"%(key)s" must be a number > 0, got %(got)s', key=key, got=describe(value)
+                )
+            else:
+                message = msg(
+                    '"%(key)s" must be a number, got %(got)s', key=key, got=describe(value)
+                )
+            self.error(message, self.line(key))
             return None
         return number
 
@@ -180,7 +222,10 @@ class Fields:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.error(f'"{key}" must be true or false, got {describe(value)}', self.line(key))
+            self.error(
+                msg('"%(key)s" must be true or false, got %(got)s', key=key, got=describe(value)),
+                self.line(key),
+            )
             return default
         return value
 
@@ -190,7 +235,12 @@ class Fields:
             return default
         if value not in options:
             self.error(
-                f'"{key}" must be one of {", ".join(options)}, got {describe(value)}',
+                msg(
+                    '"%(key)s" must be one of %(options)s, got %(got)s',
+                    key=key,
+                    options=", ".join(options),
+                    got=describe(value),
+                ),
                 self.line(key),
             )
             return default
@@ -202,7 +252,10 @@ class Fields:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error(f'"{key}" must be a list, got {describe(value)}', self.line(key))
+            self.error(
+                msg('"%(key)s" must be a list, got %(got)s', key=key, got=describe(value)),
+                self.line(key),
+            )
             return []
         return list(zip(value, item_lines(value, self.line(key)), strict=True))
 
@@ -212,7 +265,14 @@ class Fields:
             if isinstance(item, str) and item.strip():
                 result.append((item, line))
             else:
-                self.error(f'items of "{key}" must be non-empty texts, got {describe(item)}', line)
+                self.error(
+                    msg(
+                        'items of "%(key)s" must be non-empty texts, got %(got)s',
+                        key=key,
+                        got=describe(item),
+                    ),
+                    line,
+                )
         return result
 
     def ids(self, key: str) -> list[tuple[str, int]]:
@@ -221,15 +281,40 @@ class Fields:
             if is_id(item):
                 result.append((str(item), line))
             else:
-                self.error(f'"{key}" item {describe(item)} is not a valid id: {ID_HINT}', line)
+                self.error(
+                    msg(
+                        '"%(key)s" item %(item)s is not a valid id: %(hint)s',
+                        key=key,
+                        item=describe(item),
+                        hint=ID_HINT,
+                    ),
+                    line,
+                )
         return result
 
 
-def _int_range(minimum: int | None, maximum: int | None) -> str:
+def _not_an_integer(key: str, minimum: int | None, maximum: int | None, got: str) -> Message:
+    """Say that ``key`` must be an integer within its bounds; ``got`` describes its value."""
     if minimum is not None and maximum is not None:
-        return f"an integer from {minimum} to {maximum}"
+        return msg(
+            '"%(key)s" must be an integer from %(minimum)s to %(maximum)s, got %(got)s',
+            key=key,
+            minimum=minimum,
+            maximum=maximum,
+            got=got,
+        )
     if minimum is not None:
-        return f"an integer >= {minimum}"
+        return msg(
+            '"%(key)s" must be an integer >= %(minimum)s, got %(got)s',
+            key=key,
+            minimum=minimum,
+            got=got,
+        )
     if maximum is not None:
-        return f"an integer <= {maximum}"
-    return "an integer"
+        return msg(
+            '"%(key)s" must be an integer <= %(maximum)s, got %(got)s',
+            key=key,
+            maximum=maximum,
+            got=got,
+        )
+    return msg('"%(key)s" must be an integer, got %(got)s', key=key, got=got)

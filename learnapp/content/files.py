@@ -12,7 +12,8 @@ page with scripts. Everything that reads course files goes through this module, 
   text. A course's pages, scripts and XML would run on the site's origin, in the session of
   whoever opens them (an admin's included), so they are refused when the course is checked.
 
-Nothing here raises on a bad file: problems come back as text for ``path:1`` reports.
+Nothing here raises on a bad file: problems come back as messages (:func:`msg`) for
+``path:1`` reports.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import posixpath
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from learnapp.content.messages import msg
 
 #: Markdown sources (lessons, quizzes, module and course files) larger than this are refused:
 #: a lesson is a few kB, and every source is parsed at each sync.
@@ -78,11 +81,15 @@ ASSET_CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-ALLOWED_TYPES_TEXT = "images, PDF, fonts, audio, video and plain text"
+ALLOWED_TYPES_TEXT = msg("images, PDF, fonts, audio, video and plain text")
 
 
 class UnreadableFile(Exception):
-    """A course file that is never read; the message says why."""
+    """A course file that is never read; ``message`` says why (a :func:`msg`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,14 @@ def _size_text(limit: int) -> str:
     return f"{limit // 1_000_000} MB" if limit >= 1_000_000 else f"{limit // 1000} kB"
 
 
+def _cannot_read(exc: OSError) -> str:
+    return msg("cannot read file: %(error)s", error=exc.strerror or exc)
+
+
+def _too_large(limit: int) -> str:
+    return msg("file is larger than %(size)s", size=_size_text(limit))
+
+
 def _inside(path: Path, real_root: Path) -> bool:
     try:
         return path.resolve().is_relative_to(real_root)
@@ -123,44 +138,52 @@ def read_file(path: Path, real_root: Path, limit: int | None = None) -> bytes:
     """
     limit = size_limit(path.name) if limit is None else limit
     if not _inside(path, real_root):
-        raise UnreadableFile("file is a symbolic link leading out of the course folder")
+        raise UnreadableFile(msg("file is a symbolic link leading out of the course folder"))
     try:
         # O_NONBLOCK: opening a named pipe would otherwise wait for a writer.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from exc
+        raise UnreadableFile(_cannot_read(exc)) from exc
     with os.fdopen(fd, "rb") as file:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile("file is a device, pipe or socket, not a regular file")
+            raise UnreadableFile(msg("file is a device, pipe or socket, not a regular file"))
         if info.st_size > limit:
-            raise UnreadableFile(f"file is larger than {_size_text(limit)}")
+            raise UnreadableFile(_too_large(limit))
         try:
             data = file.read(limit + 1)
         except OSError as exc:
-            raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from exc
+            raise UnreadableFile(_cannot_read(exc)) from exc
     if len(data) > limit:  # grew since fstat
-        raise UnreadableFile(f"file is larger than {_size_text(limit)}")
+        raise UnreadableFile(_too_large(limit))
     return data
 
 
 def _problem(path: Path, real_root: Path, rel: str) -> str | None:
     """Why ``path`` may not be part of a course, checked without opening it."""
     if not _inside(path, real_root):
-        return "file is a symbolic link leading out of the course folder"
+        return msg("file is a symbolic link leading out of the course folder")
     try:
         info = path.stat()
     except OSError as exc:
-        return f"cannot read file: {exc.strerror or exc}"
+        return _cannot_read(exc)
     if not stat.S_ISREG(info.st_mode):
-        return "file is a device, pipe or socket, not a regular file"
+        return msg("file is a device, pipe or socket, not a regular file")
     limit = size_limit(rel)
     if info.st_size > limit:
-        return f"file is larger than {_size_text(limit)}"
+        return _too_large(limit)
     if not rel.lower().endswith(".md") and asset_type(rel) is None:
         ext = posixpath.splitext(rel)[1]
-        kind = f"files of type {ext}" if ext else "files without an extension"
-        return f"{kind} are never served: a course may hold only {ALLOWED_TYPES_TEXT}"
+        if ext:
+            return msg(
+                "files of type %(ext)s are never served: a course may hold only %(allowed)s",
+                ext=ext,
+                allowed=ALLOWED_TYPES_TEXT,
+            )
+        return msg(
+            "files without an extension are never served: a course may hold only %(allowed)s",
+            allowed=ALLOWED_TYPES_TEXT,
+        )
     return None
 
 
@@ -182,7 +205,7 @@ def course_files(course_dir: str | os.PathLike[str]) -> list[CourseFile]:
         for name in visible:
             if (here / name).is_symlink():
                 rel = (here / name).relative_to(root).as_posix()
-                problem = "folder is a symbolic link: links to folders are not followed"
+                problem = msg("folder is a symbolic link: links to folders are not followed")
                 found.append(CourseFile(rel, here / name, problem))
         for name in names:
             if not name.startswith("."):

@@ -37,6 +37,7 @@ from learnapp.content.files import (
     normalise_source,
     read_file,
 )
+from learnapp.content.messages import Message, msg
 from learnapp.content.render import (
     RENDERER_VERSION,
     LinkRef,
@@ -205,10 +206,10 @@ class _CourseLoader:
         try:
             return normalise_source(read_file(self.root / rel, self.real_root, MAX_FILE_BYTES))
         except UnicodeDecodeError as exc:
-            self.error(rel, 1, f"file is not valid UTF-8 (byte {exc.start})")
+            self.error(rel, 1, msg("file is not valid UTF-8 (byte %(byte)s)", byte=exc.start))
         except UnreadableFile as exc:
             if not self.file_problems.get(rel):  # check_files reports it once
-                self.error(rel, 1, str(exc))
+                self.error(rel, 1, exc.message)
         return None
 
     def check_files(self) -> None:
@@ -219,9 +220,11 @@ class _CourseLoader:
                 self.error(item.rel, 1, item.problem)
 
     def read_doc(
-        self, rel: str, what: str, keys: tuple[str, ...], required: tuple[str, ...]
+        self, rel: str, what: Message, keys: tuple[str, ...], required: tuple[str, ...]
     ) -> _Doc | None:
-        """Phase 1 for any Markdown file: front matter checks plus body tokens."""
+        """Phase 1 for any Markdown file: front matter checks plus body tokens.
+
+        ``what`` names the file in messages: ``msg("lesson")``, ``msg("course.md")``, ..."""
         text = self.read(rel)
         if text is None:
             return None
@@ -229,7 +232,12 @@ class _CourseLoader:
         split = split_front_matter(text)
         if split is None:
             self.error(
-                rel, 1, f"{what} must start with front matter: a line '---', YAML, then '---'"
+                rel,
+                1,
+                msg(
+                    "%(what)s must start with front matter: a line '---', YAML, then '---'",
+                    what=what,
+                ),
             )
             return None
         yaml_text, body, body_line = split
@@ -237,7 +245,9 @@ class _CourseLoader:
         self.problems.extend(problems)
         if not isinstance(value, dict):
             if value is not None or not problems:
-                self.error(rel, 2, f"front matter of {what} must be a mapping of keys")
+                self.error(
+                    rel, 2, msg("front matter of %(what)s must be a mapping of keys", what=what)
+                )
             value = LineDict(2)
         meta = Fields(value, Location(display, 1), what)
         meta.check_keys(keys, required)
@@ -257,35 +267,74 @@ class _CourseLoader:
         line = doc.meta.line("id")
         if doc.id in self.ids:
             other_kind, other_path, other_line = self.ids[doc.id]
-            self.error(
-                doc.rel,
-                line,
-                f'duplicate id "{doc.id}" (also the {other_kind} in {other_path}:{other_line})',
-            )
+            if other_kind == "module":
+                message = msg(
+                    'duplicate id "%(id)s" (also the module in %(path)s:%(line)s)',
+                    id=doc.id,
+                    path=other_path,
+                    line=other_line,
+                )
+            elif other_kind == "lesson":
+                message = msg(
+                    'duplicate id "%(id)s" (also the lesson in %(path)s:%(line)s)',
+                    id=doc.id,
+                    path=other_path,
+                    line=other_line,
+                )
+            else:
+                message = msg(
+                    'duplicate id "%(id)s" (also the quiz in %(path)s:%(line)s)',
+                    id=doc.id,
+                    path=other_path,
+                    line=other_line,
+                )
+            self.error(doc.rel, line, message)
         else:
             self.ids[doc.id] = (kind, self.display(doc.rel), line)
 
     def safe_name(
-        self, rel: str, line: int, name: object, what: str, suffix: str = ""
+        self, rel: str, line: int, name: object, what: Message, suffix: str = ""
     ) -> str | None:
+        """``name`` if it is a plain file or folder name; ``what`` says which (a msg())."""
         if not isinstance(name, str) or not name.strip():
-            self.error(rel, line, f"{what} must be a name, got {describe(name)}")
+            self.error(
+                rel,
+                line,
+                msg("%(what)s must be a name, got %(got)s", what=what, got=describe(name)),
+            )
             return None
         if "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
-            self.error(rel, line, f'{what} "{name}" must be a plain name inside this folder')
+            self.error(
+                rel,
+                line,
+                msg(
+                    '%(what)s "%(name)s" must be a plain name inside this folder',
+                    what=what,
+                    name=name,
+                ),
+            )
             return None
         if suffix and not name.endswith(suffix):
-            self.error(rel, line, f'{what} "{name}" must end with {suffix}')
+            self.error(
+                rel,
+                line,
+                msg(
+                    '%(what)s "%(name)s" must end with %(suffix)s',
+                    what=what,
+                    name=name,
+                    suffix=suffix,
+                ),
+            )
             return None
         return name
 
     # ---- phase 1: read -------------------------------------------------------------------
     def load(self) -> CourseSpec | None:
         if not (self.root / "course.md").is_file():
-            self.error("course.md", 1, "course.md not found: every course folder needs one")
+            self.error("course.md", 1, msg("course.md not found: every course folder needs one"))
             return None
         self.check_files()
-        course = self.read_doc("course.md", "course.md", COURSE_KEYS, COURSE_REQUIRED)
+        course = self.read_doc("course.md", msg("course.md"), COURSE_KEYS, COURSE_REQUIRED)
         if course is None:
             return None
         self.course_id = course.id or ""
@@ -293,21 +342,29 @@ class _CourseLoader:
         folders = meta.sequence("modules")
         if meta.has("modules") and not folders:
             self.error(
-                "course.md", meta.line("modules"), "modules must list at least one module folder"
+                "course.md",
+                meta.line("modules"),
+                msg("modules must list at least one module folder"),
             )
         seen: set[str] = set()
         for folder, line in folders:
-            name = self.safe_name("course.md", line, folder, "module folder")
+            name = self.safe_name("course.md", line, folder, msg("module folder"))
             if name is None:
                 continue
             if name in seen:
-                self.error("course.md", line, f'module folder "{name}" is listed twice')
+                self.error(
+                    "course.md", line, msg('module folder "%(name)s" is listed twice', name=name)
+                )
                 continue
             seen.add(name)
             if not (self.root / name).is_dir():
-                self.error("course.md", line, f'module folder "{name}" does not exist')
+                self.error(
+                    "course.md", line, msg('module folder "%(name)s" does not exist', name=name)
+                )
             elif not (self.root / name / "module.md").is_file():
-                self.error("course.md", line, f'module folder "{name}" has no module.md')
+                self.error(
+                    "course.md", line, msg('module folder "%(name)s" has no module.md', name=name)
+                )
             else:
                 module = self.read_module(name)
                 if module is not None:
@@ -317,7 +374,7 @@ class _CourseLoader:
 
     def read_module(self, folder: str) -> _Module | None:
         rel = f"{folder}/module.md"
-        doc = self.read_doc(rel, "module.md", MODULE_KEYS, ("id", "title", "lessons"))
+        doc = self.read_doc(rel, msg("module.md"), MODULE_KEYS, ("id", "title", "lessons"))
         if doc is None:
             return None
         self.register("module", doc)
@@ -325,18 +382,32 @@ class _CourseLoader:
         meta = doc.meta
         listed: set[str] = {"module.md"}
         if meta.has("lessons") and not meta.sequence("lessons"):
-            self.error(rel, meta.line("lessons"), "lessons must list at least one lesson file")
-        for key, kind in (("lessons", "lesson"), ("quizzes", "quiz")):
+            self.error(rel, meta.line("lessons"), msg("lessons must list at least one lesson file"))
+        for key, kind, what in (
+            ("lessons", "lesson", msg("lesson file")),
+            ("quizzes", "quiz", msg("quiz file")),
+        ):
             for name, line in meta.sequence(key):
-                clean = self.safe_name(rel, line, name, f"{kind} file", ".md")
+                clean = self.safe_name(rel, line, name, what, ".md")
                 if clean is None:
                     continue
                 if clean in listed:
-                    self.error(rel, line, f'file "{clean}" is listed twice in module.md')
+                    self.error(
+                        rel, line, msg('file "%(name)s" is listed twice in module.md', name=clean)
+                    )
                     continue
                 listed.add(clean)
                 if not (self.root / folder / clean).is_file():
-                    self.error(rel, line, f'{kind} file "{clean}" not found in {folder}/')
+                    self.error(
+                        rel,
+                        line,
+                        msg(
+                            '%(what)s "%(name)s" not found in %(folder)s/',
+                            what=what,
+                            name=clean,
+                            folder=folder,
+                        ),
+                    )
                 elif kind == "lesson":
                     lesson = self.read_lesson(f"{folder}/{clean}")
                     if lesson is not None:
@@ -354,11 +425,13 @@ class _CourseLoader:
         except OSError:
             extra = []
         for name in extra:
-            self.warning(f"{folder}/{name}", 1, "file is not listed in module.md, so it is ignored")
+            self.warning(
+                f"{folder}/{name}", 1, msg("file is not listed in module.md, so it is ignored")
+            )
         return module
 
     def read_lesson(self, rel: str) -> _Doc | None:
-        doc = self.read_doc(rel, "lesson", LESSON_KEYS, ("id", "title", "minutes"))
+        doc = self.read_doc(rel, msg("lesson"), LESSON_KEYS, ("id", "title", "minutes"))
         if doc is None:
             return None
         self.register("lesson", doc)
@@ -368,7 +441,7 @@ class _CourseLoader:
         return doc
 
     def read_quiz(self, rel: str) -> _Quiz | None:
-        doc = self.read_doc(rel, "quiz", QUIZ_KEYS, ("id", "title"))
+        doc = self.read_doc(rel, msg("quiz"), QUIZ_KEYS, ("id", "title"))
         if doc is None:
             return None
         self.register("quiz", doc)
@@ -384,12 +457,14 @@ class _CourseLoader:
             raw, problems = load_yaml(fence.content, where)
             self.problems.extend(problems)
             if raw is None and not problems:
-                self.error(rel, fence_line, "question block is empty")
+                self.error(rel, fence_line, msg("question block is empty"))
                 continue
             if not isinstance(raw, LineDict):
                 if not problems:
                     self.error(
-                        rel, fence_line, "question block must be a YAML mapping (id:, type:, ...)"
+                        rel,
+                        fence_line,
+                        msg("question block must be a YAML mapping (id:, type:, ...)"),
                     )
                 continue
             qid = raw.get("id")
@@ -398,13 +473,20 @@ class _CourseLoader:
                 if qid in self.question_ids:
                     other, other_line = self.question_ids[qid]
                     self.error(
-                        rel, line, f'duplicate question id "{qid}" (also in {other}:{other_line})'
+                        rel,
+                        line,
+                        msg(
+                            'duplicate question id "%(id)s" (also in %(path)s:%(line)s)',
+                            id=qid,
+                            path=other,
+                            line=other_line,
+                        ),
                     )
                 else:
                     self.question_ids[qid] = (self.display(rel), line)
             questions.append(_Question(raw, fence_line))
         if not any(f.info.strip() == "question" for f in doc.body.fences):
-            self.error(rel, 1, "quiz has no questions (```question blocks)")
+            self.error(rel, 1, msg("quiz has no questions (```question blocks)"))
         return _Quiz(doc, settings, questions)
 
     # ---- phase 2: links and rendering ------------------------------------------------------
@@ -419,14 +501,16 @@ class _CourseLoader:
 
     def resolve(self, rel: str, link: LinkRef, own_anchors: set[str]) -> str | None:
         url = link.url.strip()
-        what = "image" if link.is_image else "link"
+        what = msg("image") if link.is_image else msg("link")
         if not url:
-            self.error(rel, link.line, f"{what} has no target")
+            self.error(rel, link.line, msg("%(what)s has no target", what=what))
             return None
         try:
             parts = urlsplit(url)
         except ValueError:
-            self.error(rel, link.line, f'{what} "{url}" is not a valid URL')
+            self.error(
+                rel, link.line, msg('%(what)s "%(url)s" is not a valid URL', what=what, url=url)
+            )
             return None
         scheme = parts.scheme.lower()
         if scheme or url.startswith("//"):
@@ -434,64 +518,121 @@ class _CourseLoader:
                 self.error(
                     rel,
                     link.line,
-                    f'{what} scheme "{scheme}:" is not allowed'
-                    " (use http, https, mailto or a relative path)",
+                    msg(
+                        '%(what)s scheme "%(scheme)s:" is not allowed'
+                        " (use http, https, mailto or a relative path)",
+                        what=what,
+                        scheme=scheme,
+                    ),
                 )
                 return None
             if link.is_image:
                 self.warning(
                     rel,
                     link.line,
-                    f'image "{url}" is loaded from another site; put it in the course folder',
+                    msg(
+                        'image "%(url)s" is loaded from another site; put it in the course folder',
+                        url=url,
+                    ),
                 )
             return url
         if parts.query:
             self.error(
-                rel, link.line, f'{what} "{url}" has a query string; course links cannot have one'
+                rel,
+                link.line,
+                msg(
+                    '%(what)s "%(url)s" has a query string; course links cannot have one',
+                    what=what,
+                    url=url,
+                ),
             )
             return None
         path, fragment = unquote(parts.path), unquote(parts.fragment)
         if not path:
             if link.is_image:
-                self.error(rel, link.line, f'image "{url}" names no file')
+                self.error(rel, link.line, msg('image "%(url)s" names no file', url=url))
                 return None
             if fragment not in own_anchors:
                 self.error(
-                    rel, link.line, f'broken link "{url}": no heading with that anchor in this file'
+                    rel,
+                    link.line,
+                    msg('broken link "%(url)s": no heading with that anchor in this file', url=url),
                 )
             return url
         if path.startswith("/") or "\\" in path or "\x00" in path:
             self.error(
-                rel, link.line, f'{what} "{url}" must be a relative path inside the course folder'
+                rel,
+                link.line,
+                msg(
+                    '%(what)s "%(url)s" must be a relative path inside the course folder',
+                    what=what,
+                    url=url,
+                ),
             )
             return None
         target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
         if target == ".." or target.startswith("../"):
-            self.error(rel, link.line, f'{what} "{url}" points outside the course folder')
+            self.error(
+                rel,
+                link.line,
+                msg('%(what)s "%(url)s" points outside the course folder', what=what, url=url),
+            )
             return None
         if any(part.startswith(".") for part in target.split("/")):
-            self.error(rel, link.line, f'{what} "{url}" names a hidden file')
+            self.error(
+                rel, link.line, msg('%(what)s "%(url)s" names a hidden file', what=what, url=url)
+            )
             return None
         real = (self.real_root / target).resolve()
         if not real.is_relative_to(self.real_root):
-            self.error(rel, link.line, f'{what} "{url}" points outside the course folder (symlink)')
+            self.error(
+                rel,
+                link.line,
+                msg(
+                    '%(what)s "%(url)s" points outside the course folder (symlink)',
+                    what=what,
+                    url=url,
+                ),
+            )
             return None
         if not link.is_image and target in self.lessons_by_path:
             lesson_id, anchors = self.lessons_by_path[target]
             if fragment and fragment not in anchors:
                 self.error(
-                    rel, link.line, f'broken link "{url}": no heading "#{fragment}" in {target}'
+                    rel,
+                    link.line,
+                    msg(
+                        'broken link "%(url)s": no heading "#%(anchor)s" in %(target)s',
+                        url=url,
+                        anchor=fragment,
+                        target=target,
+                    ),
                 )
             return self.urls.lesson_url(self.course_id, lesson_id, fragment or None)
         if not link.is_image and target in self.quizzes_by_path:
             return self.urls.quiz_url(self.course_id, self.quizzes_by_path[target])
         if not real.is_file():
-            self.error(rel, link.line, f'broken {what} "{url}": {target} not found')
+            self.error(
+                rel,
+                link.line,
+                msg(
+                    'broken %(what)s "%(url)s": %(target)s not found',
+                    what=what,
+                    url=url,
+                    target=target,
+                ),
+            )
             return None
         if target.endswith(".md"):
             # Markdown sources hold quiz answers: they are never served as assets.
             self.error(
-                rel, link.line, f'{what} "{url}" is not a lesson or quiz listed in this course'
+                rel,
+                link.line,
+                msg(
+                    '%(what)s "%(url)s" is not a lesson or quiz listed in this course',
+                    what=what,
+                    url=url,
+                ),
             )
             return None
         if asset_type(target) is None or asset_type(real.name) is None:
@@ -499,7 +640,12 @@ class _CourseLoader:
             self.error(
                 rel,
                 link.line,
-                f'{what} "{url}" names a file that is never served: only {ALLOWED_TYPES_TEXT}',
+                msg(
+                    '%(what)s "%(url)s" names a file that is never served: only %(allowed)s',
+                    what=what,
+                    url=url,
+                    allowed=ALLOWED_TYPES_TEXT,
+                ),
             )
             return None
         return self.urls.asset_url(self.course_id, target)
@@ -526,16 +672,26 @@ class _CourseLoader:
         lines: list[int] = []
         for email, line in meta.strings("instructors"):
             if "@" not in email.strip(" @") or any(c.isspace() for c in email.strip()):
-                self.error("course.md", line, f'instructor "{email}" is not an e-mail address')
+                self.error(
+                    "course.md",
+                    line,
+                    msg('instructor "%(email)s" is not an e-mail address', email=email),
+                )
             instructors.append(email.strip())
             lines.append(line)
         status = meta.enum("status", ("published", "draft"), "draft")
         level = meta.enum("level", ("beginner", "intermediate", "advanced"), "beginner")
         version = meta.raw.get("version")
         if version is not None and not isinstance(version, str):
-            meta.error(f'"version" must be a text (quote it: "{version}")', meta.line("version"))
+            meta.error(
+                msg('"version" must be a text (quote it: "%(version)s")', version=version),
+                meta.line("version"),
+            )
         elif isinstance(version, str) and len(version) > VERSION_MAX:
-            meta.error(f'"version" is longer than {VERSION_MAX} characters', meta.line("version"))
+            meta.error(
+                msg('"version" is longer than %(limit)s characters', limit=VERSION_MAX),
+                meta.line("version"),
+            )
             version = version[:VERSION_MAX]
         hours = meta.number("estimated_hours")
         spec = CourseSpec(
@@ -617,12 +773,20 @@ class _CourseLoader:
             kind = QUESTION_TYPES.get(kind_name) if isinstance(kind_name, str) else None
             if kind is None:
                 if kind_name is None:
-                    self.error(rel, question.fence_line, 'question is missing required key "type"')
+                    self.error(
+                        rel, question.fence_line, msg('question is missing required key "type"')
+                    )
                 else:
                     known = ", ".join(QUESTION_TYPES)
                     line = key_line(question.raw, "type", question.fence_line)
                     self.error(
-                        rel, line, f"unknown question type {describe(kind_name)} (known: {known})"
+                        rel,
+                        line,
+                        msg(
+                            "unknown question type %(type)s (known: %(known)s)",
+                            type=describe(kind_name),
+                            known=known,
+                        ),
                     )
                 continue
             spec, problems = kind.parse_with_problems(
@@ -669,16 +833,35 @@ class _CourseLoader:
         lesson_id, _, anchor = ref.partition("#")
         if lesson_id not in self.anchors:
             self.error(
-                rel, line, f'question "{question.raw.get("id")}" names unknown lesson "{lesson_id}"'
+                rel,
+                line,
+                msg(
+                    'question "%(question)s" names unknown lesson "%(lesson)s"',
+                    question=question.raw.get("id"),
+                    lesson=lesson_id,
+                ),
             )
         elif anchor and anchor not in self.anchors[lesson_id]:
-            self.error(rel, line, f'lesson "{lesson_id}" has no heading "#{anchor}"')
+            self.error(
+                rel,
+                line,
+                msg(
+                    'lesson "%(lesson)s" has no heading "#%(anchor)s"',
+                    lesson=lesson_id,
+                    anchor=anchor,
+                ),
+            )
 
     def check_draw(self, doc: _Doc, settings: QuizSettings, questions: list[QuestionSpec]) -> None:
         line = doc.meta.line("draw")
         if isinstance(settings.draw, int) and settings.draw > len(questions):
             doc.meta.error(
-                f"draw: {settings.draw} but the quiz has only {len(questions)} questions", line
+                msg(
+                    "draw: %(draw)s but the quiz has only %(count)s questions",
+                    draw=settings.draw,
+                    count=len(questions),
+                ),
+                line,
             )
         elif isinstance(settings.draw, dict):
             for tag, count in settings.draw.items():
@@ -686,14 +869,23 @@ class _CourseLoader:
                 if count > have:
                     tag_line = key_line(doc.meta.raw.get("draw"), tag, line)
                     doc.meta.error(
-                        f'draw: {count} questions tagged "{tag}" but the quiz has {have}', tag_line
+                        msg(
+                            'draw: %(count)s questions tagged "%(tag)s" but the quiz has %(have)s',
+                            count=count,
+                            tag=tag,
+                            have=have,
+                        ),
+                        tag_line,
                     )
                     return
             if not _can_draw(settings.draw, questions):
                 total = sum(settings.draw.values())
                 doc.meta.error(
-                    f"draw: {total} different questions are needed, but questions carrying "
-                    "several of these tags cannot fill every group at once",
+                    msg(
+                        "draw: %(total)s different questions are needed, but questions carrying "
+                        "several of these tags cannot fill every group at once",
+                        total=total,
+                    ),
                     line,
                 )
 
@@ -705,7 +897,8 @@ class _CourseLoader:
             return CompletionRules(tuple(all_lessons))
         if not isinstance(raw, dict):
             meta.error(
-                '"completion" must be a mapping with lessons: and quizzes:', meta.line("completion")
+                msg('"completion" must be a mapping with lessons: and quizzes:'),
+                meta.line("completion"),
             )
             return CompletionRules(tuple(all_lessons))
         sub = Fields(
@@ -717,28 +910,38 @@ class _CourseLoader:
         value = raw.get("lessons")
         if value is not None and value != "all":
             if not isinstance(value, list):
-                sub.error('"lessons" must be all or a list of lesson ids', sub.line("lessons"))
+                sub.error(msg('"lessons" must be all or a list of lesson ids'), sub.line("lessons"))
             else:
                 every = False
                 chosen = []
                 for lesson_id, line in sub.ids("lessons"):
                     if lesson_id not in self.anchors:
-                        sub.error(f'completion names unknown lesson "{lesson_id}"', line)
+                        sub.error(
+                            msg('completion names unknown lesson "%(lesson)s"', lesson=lesson_id),
+                            line,
+                        )
                     chosen.append(lesson_id)
                 lessons = tuple(chosen)
         quizzes: dict[str, int] = {}
         value = raw.get("quizzes")
         if value is not None and not isinstance(value, dict):
-            sub.error('"quizzes" must map quiz ids to passing percentages', sub.line("quizzes"))
+            sub.error(
+                msg('"quizzes" must map quiz ids to passing percentages'), sub.line("quizzes")
+            )
         elif isinstance(value, dict):
             for quiz_id, score in value.items():
                 line = key_line(value, quiz_id, sub.line("quizzes"))
                 if quiz_id not in quiz_ids:
-                    sub.error(f"completion names unknown quiz {describe(quiz_id)}", line)
+                    sub.error(
+                        msg("completion names unknown quiz %(quiz)s", quiz=describe(quiz_id)), line
+                    )
                 elif isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
                     sub.error(
-                        f'passing score of "{quiz_id}" must be a percentage 0-100,'
-                        f" got {describe(score)}",
+                        msg(
+                            'passing score of "%(quiz)s" must be a percentage 0-100, got %(got)s',
+                            quiz=quiz_id,
+                            got=describe(score),
+                        ),
                         line,
                     )
                 else:
@@ -754,7 +957,7 @@ class _CourseLoader:
             for doc in docs:
                 for prereq, line in doc.prerequisites:
                     if prereq not in self.ids:
-                        self.error(doc.rel, line, f'unknown prerequisite "{prereq}"')
+                        self.error(doc.rel, line, msg('unknown prerequisite "%(id)s"', id=prereq))
                     elif doc.id:
                         edges.setdefault(doc.id, []).append((prereq, doc.rel, line))
                 if doc is not module.doc and doc.id and module.doc.id:
@@ -772,7 +975,7 @@ class _CourseLoader:
                     names = " -> ".join([*nodes[start:], target])
                     # Report at an explicit prerequisite: implicit module edges have no line.
                     rel_, line_ = [s for s in [*steps[start:], (rel, line)] if s[0]][-1]
-                    self.error(rel_, line_, f"prerequisite cycle: {names}")
+                    self.error(rel_, line_, msg("prerequisite cycle: %(cycle)s", cycle=names))
                 elif target not in state:
                     steps.append((rel, line))
                     visit(target)
@@ -825,7 +1028,7 @@ def _quiz_settings(meta: Fields) -> QuizSettings:
     opens_at = _datetime(meta, "opens_at")
     closes_at = _datetime(meta, "closes_at")
     if opens_at and closes_at and closes_at <= opens_at:
-        meta.error('"closes_at" must be later than "opens_at"', meta.line("closes_at"))
+        meta.error(msg('"closes_at" must be later than "opens_at"'), meta.line("closes_at"))
     draw: int | dict[str, int] | None = None
     value = raw.get("draw")
     if isinstance(value, dict):
@@ -834,7 +1037,11 @@ def _quiz_settings(meta: Fields) -> QuizSettings:
             line = key_line(value, tag, meta.line("draw"))
             if not is_id(tag) or isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 meta.error(
-                    f"draw: each tag needs a count >= 1, got {describe(tag)}: {describe(count)}",
+                    msg(
+                        "draw: each tag needs a count >= 1, got %(tag)s: %(count)s",
+                        tag=describe(tag),
+                        count=describe(count),
+                    ),
                     line,
                 )
             else:
@@ -864,7 +1071,9 @@ def _date(meta: Fields, key: str) -> date | None:
         with contextlib.suppress(ValueError):
             value = date.fromisoformat(value.strip())
     if isinstance(value, datetime) or not isinstance(value, date):
-        message = f'"{key}" must be a date such as 2026-12-07, got {describe(value)}'
+        message = msg(
+            '"%(key)s" must be a date such as 2026-12-07, got %(got)s', key=key, got=describe(value)
+        )
         meta.error(message, meta.line(key))
         return None
     return value
@@ -886,7 +1095,11 @@ def _language(meta: Fields, key: str) -> str | None:
         locale = None
     if locale is None:
         meta.error(
-            f'"{key}" must be a language tag such as en, es or pt-BR, got {describe(value)}',
+            msg(
+                '"%(key)s" must be a language tag such as en, es or pt-BR, got %(got)s',
+                key=key,
+                got=describe(value),
+            ),
             meta.line(key),
         )
         return None
@@ -901,11 +1114,20 @@ def _datetime(meta: Fields, key: str) -> datetime | None:
         with contextlib.suppress(ValueError):
             value = datetime.fromisoformat(value)
     if not isinstance(value, datetime) or value.tzinfo is None:
-        hint = " (add a time zone, e.g. Z)" if isinstance(value, datetime | date) else ""
-        meta.error(
-            f'"{key}" must be an ISO date-time with time zone, got {describe(value)}{hint}',
-            meta.line(key),
-        )
+        if isinstance(value, datetime | date):
+            message = msg(
+                '"%(key)s" must be an ISO date-time with time zone, got %(got)s'
+                " (add a time zone, e.g. Z)",
+                key=key,
+                got=describe(value),
+            )
+        else:
+            message = msg(
+                '"%(key)s" must be an ISO date-time with time zone, got %(got)s',
+                key=key,
+                got=describe(value),
+            )
+        meta.error(message, meta.line(key))
         return None
     return value
 
@@ -927,7 +1149,11 @@ def load_course(
         course = loader.load()
     except Exception as exc:
         loader.problems.append(
-            Problem(loader.display("course.md"), 1, f"internal error while loading: {exc!r}")
+            Problem(
+                loader.display("course.md"),
+                1,
+                msg("internal error while loading: %(error)s", error=repr(exc)),
+            )
         )
         course = None
     problems = sorted(set(loader.problems), key=lambda p: (p.path, p.line, p.message))
@@ -988,9 +1214,13 @@ def shared_ids(folders: Iterable[str]) -> dict[str, list[Problem]]:
                 Problem(
                     course_file,
                     line,
-                    f'course id "{course_id}" is also used by'
-                    f" {os.path.join(other, 'course.md')}:{other_line}: neither folder is"
-                    " loaded until one of them changes its id",
+                    msg(
+                        'course id "%(id)s" is also used by %(path)s:%(line)s: neither folder is'
+                        " loaded until one of them changes its id",
+                        id=course_id,
+                        path=os.path.join(other, "course.md"),
+                        line=other_line,
+                    ),
                 )
                 for other, other_line in owners
                 if other != folder
@@ -1040,7 +1270,7 @@ def check(path: str | os.PathLike[str], known_emails: Iterable[str] | None = Non
     given = os.fspath(path)
     target = Path(given)
     if not target.exists():
-        return [Problem(given, 1, "no such file or folder")]
+        return [Problem(given, 1, msg("no such file or folder"))]
     if target.is_dir() and (target / "course.md").is_file():
         results = [load_course(given)]
     elif target.is_dir() and course_folders(target):
@@ -1048,7 +1278,7 @@ def check(path: str | os.PathLike[str], known_emails: Iterable[str] | None = Non
     else:
         course_dir = find_course_dir(target)
         if course_dir is None:
-            return [Problem(given, 1, "not inside a course: no course.md found here or above")]
+            return [Problem(given, 1, msg("not inside a course: no course.md found here or above"))]
         rel = os.path.relpath(course_dir, target if target.is_dir() else target.parent)
         shown = os.path.normpath(
             os.path.join(given if target.is_dir() else os.path.dirname(given) or ".", rel)
@@ -1079,6 +1309,11 @@ def check_instructors(course: CourseSpec, known_emails: Iterable[str]) -> list[P
                 else course.instructors_line
             )
             problems.append(
-                Problem(course.course_file, line, f'instructor "{email}" has no account', "warning")
+                Problem(
+                    course.course_file,
+                    line,
+                    msg('instructor "%(email)s" has no account', email=email),
+                    "warning",
+                )
             )
     return problems

@@ -13,6 +13,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from learnapp.content.errors import Location, Problem
+from learnapp.content.messages import Message, msg
 
 #: Nodes beyond this many are refused: a question or front matter never comes close.
 MAX_NODES = 20_000
@@ -50,7 +51,7 @@ class _NoAliasLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not supported", event.start_mark
+                None, None, msg("YAML aliases (*name) are not supported"), event.start_mark
             )
         return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
@@ -74,7 +75,9 @@ class _Builder:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode):
                     self.problems.append(
-                        self.where.problem("mapping keys must be plain words", self.line(key_node))
+                        self.where.problem(
+                            msg("mapping keys must be plain words"), self.line(key_node)
+                        )
                     )
                     continue
                 key = self.scalar(key_node)
@@ -82,7 +85,9 @@ class _Builder:
                     key = key_node.value
                 if key in result:
                     self.problems.append(
-                        self.where.problem(f"duplicate key {key!r}", self.line(key_node))
+                        self.where.problem(
+                            msg("duplicate key %(key)s", key=repr(key)), self.line(key_node)
+                        )
                     )
                     continue
                 result[key] = self.build(value_node, depth + 1)
@@ -102,7 +107,12 @@ class _Builder:
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
             self.problems.append(
                 self.where.problem(
-                    f"invalid value {node.value!r} ({_first_line(exc)})", self.line(node)
+                    msg(
+                        "invalid value %(value)s (%(error)s)",
+                        value=repr(node.value),
+                        error=_first_line(exc),
+                    ),
+                    self.line(node),
                 )
             )
             return None
@@ -132,17 +142,23 @@ def load_yaml(text: str, where: Location) -> tuple[Any, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = where.line + mark.line if mark is not None else where.line
-        message = " ".join(str(exc.problem or exc.context or "syntax error").split())
-        return None, [where.problem(f"YAML syntax error: {message}", line)]
+        said: object = exc.problem or exc.context
+        if isinstance(said, Message):  # our own words (aliases), told in the reader's language
+            error: str = said
+        elif said:
+            error = " ".join(str(said).split())
+        else:
+            error = msg("syntax error")
+        return None, [where.problem(msg("YAML syntax error: %(error)s", error=error), line)]
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        return None, [where.problem(f"YAML syntax error: {_first_line(exc)}")]
+        return None, [where.problem(msg("YAML syntax error: %(error)s", error=_first_line(exc)))]
     if node is None:
         return None, []
     builder = _Builder(text, where)
     try:
         value = builder.build(node)
     except _TooBig as exc:
-        return None, [where.problem("YAML is too large or too deeply nested", exc.line)]
+        return None, [where.problem(msg("YAML is too large or too deeply nested"), exc.line)]
     except RecursionError:
-        return None, [where.problem("YAML is too deeply nested")]
+        return None, [where.problem(msg("YAML is too deeply nested"))]
     return value, builder.problems

@@ -76,8 +76,9 @@ from learnapp.quizzes.questions.base import QuestionSpec
 from learnapp.quizzes.questions.single import ChoiceData
 from learnapp.quizzes.questions.true_false import TrueFalseData
 
-#: Changes whenever a rule changes, so that stored warnings are computed again.
-VERSION = 1
+#: Changes whenever a rule or how its warnings are stored changes, so that stored warnings are
+#: computed again (2: messages kept with their templates, to be shown in the reader's language).
+VERSION = 2
 CODES = (
     "longest-correct",
     "true-false-balance",
@@ -435,7 +436,7 @@ def _duplicate_prompts(course: CourseSpec) -> list[Problem]:
                     'question "%(id)s" has nearly the same prompt (%(score)s %% alike) as'
                     ' question "%(other)s" (%(path)s:%(line)s); one gives the other away: ask'
                     " something else, or keep one",
-                    score=f"{score:.0f}",
+                    score=format(score, ".0f"),
                     **args,
                 )
             found.append(_warn(path, question.line, "duplicate-prompt", message))

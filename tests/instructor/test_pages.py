@@ -95,7 +95,7 @@ def test_problems_and_warnings_are_shown_in_the_readers_language(
         assert line != str(problem), f"no Spanish for {problem.message.template!r}"
         assert str(escape(line)) in page
         assert str(escape(str(problem))) not in page
-    assert 'la carpeta de módulo "03-gone" no existe' in page
+    assert str(escape('la carpeta de módulo "03-gone" no existe')) in page
 
 
 def test_status_before_the_quality_check_ran(client, login, people, basics_course):

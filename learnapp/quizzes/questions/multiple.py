@@ -66,7 +66,7 @@ class MultipleChoice(ChoiceQuestion):
                     "%(what)s: positive weights add up to %(total)s%%, so full marks are"
                     " impossible",
                     what=fields.what,
-                    total=f"{float(best):g}",
+                    total=format(float(best), "g"),
                 ),
                 fields.line("choices"),
             )

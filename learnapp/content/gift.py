@@ -654,12 +654,12 @@ class GiftReader:
             return None
         return tag
 
-    def text_md(self, source: str, fmt: str, line: int, what: str) -> str:
+    def text_md(self, source: str, fmt: str, line: int, what: Message) -> str:
         """``source`` in format ``fmt`` as Markdown; what it cannot convert is reported as
-        ``what: issue`` (``what``, such as "feedback", is translated too)."""
+        ``what: issue`` (``what``, such as ``msg("feedback")``, is translated too)."""
         markdown, issues = to_markdown(show(source), fmt)
         for issue in issues:
-            self.problem(line, msg("%(what)s: %(issue)s", what=_part(what), issue=issue))
+            self.problem(line, msg("%(what)s: %(issue)s", what=what, issue=issue))
         return markdown.replace(BLANK_MARK, BLANK)
 
     def answers(
@@ -849,19 +849,6 @@ BLANK_MARK = "\ufdef"
 
 #: The parts of a question that :meth:`GiftReader.text_md` names in its problems, translated;
 #: question types may pass the English word (``"answer"``) or a Message.
-_PARTS: dict[str, Message] = {
-    "question text": msg("question text"),
-    "general feedback": msg("general feedback"),
-    "feedback": msg("feedback"),
-    "answer": msg("answer"),
-    "matching prompt": msg("matching prompt"),
-}
-
-
-def _part(what: str) -> str:
-    return what if isinstance(what, Message) else _PARTS.get(what, what)
-
-
 #: The stand-in id of a question validated before its real id is made (``assign_ids``).
 _CHECK_ID = "gift-check"
 _CHECK_LABEL = f'question "{_CHECK_ID}"'

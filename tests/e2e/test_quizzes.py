@@ -383,6 +383,38 @@ def test_autosave_announces_saving_and_keeps_answers_over_a_reload(
     console_guard.assert_clean()
 
 
+def test_answers_given_before_the_script_ran_are_autosaved(
+    page: Page, log_in, student_account, console_guard
+) -> None:
+    """app.js is deferred: a student may type before it runs (a slow phone, a busy machine).
+    Here it is held back until two answers are given; once it runs it saves them."""
+    log_in(page, student_account)
+    page.goto(OVERVIEW)
+    held: list[Any] = []
+
+    def hold_until_released(route) -> None:
+        if held:  # released (or a later page): serve it
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/static/js/app.js*", hold_until_released)
+    page.get_by_role("button", name=re.compile(r"^Start (the quiz|attempt \d+)$")).click()
+    expect(page).to_have_url(ATTEMPT_URL)
+    question(page, SHORT).get_by_label("Your answer").fill("Introduction")
+    question(page, TRUE_FALSE).get_by_label("False", exact=True).check()
+    expect(saved_status(page)).to_have_text("")  # no script yet: nobody heard those changes
+    assert len(held) == 1
+    held[0].continue_()
+
+    wait_for_autosave(page)
+    assert sequence(page) == 1
+    page.reload()
+    expect(question(page, SHORT).get_by_label("Your answer")).to_have_value("Introduction")
+    expect(question(page, TRUE_FALSE).get_by_label("False", exact=True)).to_be_checked()
+    console_guard.assert_clean()
+
+
 def test_finishing_while_an_autosave_is_in_flight_is_not_a_stale_page(
     page: Page, log_in, student_account, console_guard
 ) -> None:

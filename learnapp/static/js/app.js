@@ -88,6 +88,9 @@ function setupAttemptForm(form) {
     while (inFlight) await inFlight;
   };
   form.addEventListener("input", (event) => { if (event.target.matches("input[type=text], textarea")) schedule(); });
+  // This script is deferred: an answer given while the page was still loading fired its events
+  // before anyone listened. Save it now, or it would wait for the next change.
+  if (Array.from(form.elements).some(changedSinceLoad)) schedule();
   // Buttons submit the form normally; cancel a pending autosave so the sequence stays in step.
   // If an autosave is already on its way, the server will have moved the sequence on: post the
   // page once the reply has brought the new number, or it would be refused as out of date and
@@ -107,6 +110,19 @@ function setupAttemptForm(form) {
       else form.submit();
     });
   });
+}
+
+// Whether a form control differs from what the page was served with.
+function changedSinceLoad(control) {
+  if (control.type === "checkbox" || control.type === "radio") return control.checked !== control.defaultChecked;
+  if (control.type === "select-one") {
+    // With no option marked selected the browser shows the first one.
+    const marked = Array.from(control.options).findIndex((o) => o.defaultSelected);
+    return control.selectedIndex !== Math.max(marked, 0);
+  }
+  if (control.type === "select-multiple") return Array.from(control.options).some((o) => o.selected !== o.defaultSelected);
+  if (control.type === "hidden" || !("defaultValue" in control)) return false;
+  return control.value !== control.defaultValue;
 }
 
 // Essays: count the words as the student writes (the limits are guidance, not enforced).

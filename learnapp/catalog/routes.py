@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -139,13 +140,26 @@ def _fingerprint(root: os.PathLike[str]) -> tuple[int, float]:
 @public_page(PUBLIC_PAGE_CACHE)
 def catalogue() -> ResponseReturnValue:
     user = _user()
-    views = services.visible_courses(user)
+    page = services.catalogue_page(user, _page_number()) or abort(404)
     return render_template(
         "catalog/catalogue.html",
-        courses=[view.course for view in views],
-        # Progress bars only for the courses the student follows.
-        progress=progress.followed_progress(user, views) if user else {},
+        courses=[view.course for view in page.views],
+        page=page,
+        # Progress bars only for the page's courses the student follows.
+        progress=progress.followed_progress(user, page.views) if user else {},
     )
+
+
+def _page_number() -> int:
+    """The ``page`` query argument: absent is page 1; anything but a plain positive number
+    (``0``, ``-1``, ``abc``, ``+2``, ``2_0``, a huge number) is no page: 404, not a redirect,
+    so each page has one address and a mistyped one says so."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", raw):
+        abort(404)
+    return int(raw)
 
 
 @bp.get("/courses/<course_slug>")

@@ -9,6 +9,7 @@ last good version; its problems are stored on the course row for its instructors
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -581,6 +582,33 @@ def visible_courses(user: User | None) -> list[CourseView]:
     """Every course ``user`` may see, by title, in one query whatever their number."""
     rows = db.session.execute(_courses_statement(_asks_assignment(user)), _viewer(user)).all()
     return sorted(_views(user, rows), key=lambda view: (view.course.title, view.course.id))
+
+
+#: Courses on one page of the catalogue: its rendering and progress bars grow with it.
+CATALOGUE_PAGE_SIZE = 24
+
+
+@dataclass(frozen=True)
+class CataloguePage:
+    """One page of the catalogue: the views shown on it, its number and the number of pages."""
+
+    views: list[CourseView]
+    number: int
+    pages: int
+    total: int
+
+
+def catalogue_page(user: User | None, number: int) -> CataloguePage | None:
+    """Page ``number`` (1-based) of :func:`visible_courses`, or None when there is no such
+    page. Page 1 always exists, empty when ``user`` may see no course. The same one query
+    whatever the page: visibility and titles come from the snapshots, so the page is cut here.
+    """
+    views = visible_courses(user)
+    pages = max(1, math.ceil(len(views) / CATALOGUE_PAGE_SIZE))
+    if not 1 <= number <= pages:
+        return None
+    start = (number - 1) * CATALOGUE_PAGE_SIZE
+    return CataloguePage(views[start : start + CATALOGUE_PAGE_SIZE], number, pages, len(views))
 
 
 def assign_instructor(course: Course, user: User) -> bool:

@@ -80,3 +80,20 @@ def test_catalogue_runs_the_same_statements_for_any_number_of_courses(
     many = statements(sql_statements, client, "/courses")
     assert len(many) == len(few) <= 3, many
     assert "Copy 11" in client.get("/courses").get_data(as_text=True)
+
+
+def test_catalogue_pages_run_the_same_statements_as_a_one_page_catalogue(
+    courses_root, sync, student, login, sql_statements
+):
+    sync()
+    client = login(student)
+    client.post("/courses/basics/enroll")
+    few = statements(sql_statements, client, "/courses")
+    _more_courses(courses_root, 40)  # 41 courses: two pages
+    assert sync().ok
+    for n in range(0, 40, 4):  # progress bars on both pages
+        client.post(f"/courses/basics-copy-{n}/enroll")
+    for path in ("/courses", "/courses?page=2"):
+        many = statements(sql_statements, client, path)
+        assert len(many) == len(few) <= 3, (path, many)
+    assert client.get("/courses?page=3").status_code == 404

@@ -2,8 +2,11 @@ import pytest
 from flask import url_for
 from sqlalchemy import event
 
+from learnapp.catalog import services
 from learnapp.content import UrlBuilder
 from learnapp.content.files import ASSET_CONTENT_SECURITY_POLICY
+from learnapp.progress import services as progress
+from tests.catalog.test_budgets import _more_courses
 
 
 def test_catalogue_lists_course_facts(basics, client):
@@ -17,6 +20,81 @@ def test_catalogue_lists_course_facts(basics, client):
 
 def test_empty_catalogue_explains_itself(client):
     assert "No courses are published yet." in client.get("/courses").get_data(as_text=True)
+
+
+CARD = 'class="card course-card"'
+
+
+@pytest.fixture
+def thirty_courses(courses_root, sync):
+    """Basics and 29 published copies: a full catalogue page of 24 and a second of 6."""
+    _more_courses(courses_root, 29)
+    assert sync().ok
+
+
+def test_catalogue_pages_hold_24_courses_with_previous_and_next(thirty_courses, client):
+    assert services.CATALOGUE_PAGE_SIZE == 24
+    first = client.get("/courses").get_data(as_text=True)
+    assert first.count(CARD) == 24
+    assert '<nav aria-label="Catalogue pages" class="pagination">' in first
+    assert '<a href="/courses?page=2" rel="next">Next</a>' in first
+    assert 'rel="prev"' not in first
+    assert "Page 1 of 2" in first
+    assert client.get("/courses?page=1").get_data(as_text=True) == first
+
+    second = client.get("/courses?page=2").get_data(as_text=True)
+    assert second.count(CARD) == 6
+    assert '<a href="/courses?page=1" rel="prev">Previous</a>' in second
+    assert 'rel="next"' not in second
+    assert "Page 2 of 2" in second
+    assert "<title>Courses (Page 2 of 2) · LearnApp</title>" in second
+
+    titles = {line for line in (first + second).splitlines() if 'href="/courses/' in line}
+    assert len(titles) == 30  # every course on exactly one page
+
+    assert client.get("/courses?page=3").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "page", ["abc", "0", "-1", "+2", "2_0", " 2", "2.0", "", "99999999999999999999"]
+)
+def test_catalogue_page_that_is_not_a_plain_positive_number_is_404(basics, client, page):
+    assert client.get("/courses", query_string={"page": page}).status_code == 404
+
+
+def test_one_page_catalogue_has_no_page_nav(basics, client):
+    body = client.get("/courses").get_data(as_text=True)
+    assert body.count(CARD) == 1
+    assert "pagination" not in body
+    assert "Page 1 of 1" not in body
+    assert client.get("/courses?page=1").status_code == 200
+    assert client.get("/courses?page=2").status_code == 404
+
+
+def test_empty_catalogue_keeps_its_page_1_only(client):
+    assert "No courses are published yet." in client.get("/courses?page=1").get_data(as_text=True)
+    assert client.get("/courses?page=2").status_code == 404
+
+
+def test_catalogue_computes_progress_for_the_pages_courses_only(
+    thirty_courses, student, login, monkeypatch
+):
+    client = login(student)
+    assert client.post("/courses/basics/enroll").status_code == 302  # "Course basics": page 2
+    given = []
+
+    def followed(user, views):
+        given.append([view.course.title for view in views])
+        return real(user, views)
+
+    real = progress.followed_progress
+    monkeypatch.setattr(progress, "followed_progress", followed)
+    first = client.get("/courses").get_data(as_text=True)
+    second = client.get("/courses?page=2").get_data(as_text=True)
+    assert [len(titles) for titles in given] == [24, 6]
+    assert "Course basics" in given[1]
+    assert "progress-basics" in second
+    assert "progress-basics" not in first
 
 
 def test_course_page_shows_outline_start_and_completion_rule(basics, client):
